@@ -1,0 +1,66 @@
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig, type Config } from './config.ts'
+import { createLogger, type Logger } from './log.ts'
+import { NoRedisError, startDev } from './run/dev.ts'
+import { startApi } from './run/api.ts'
+import { startWorker } from '../workers/worker.ts'
+
+const USAGE = `usage: tensorq <command>
+
+  api      the HTTP API (PORT, HOST)
+  worker   a training worker (WORKER_CONCURRENCY)
+  dev      api and a worker process on this machine; starts redis-server
+           when nothing answers at REDIS_URL
+
+Configuration is read from the environment; see the README.`
+
+type Closer = { close(): Promise<void> }
+
+const COMMANDS: Record<string, (c: Config, l: Logger) => Promise<Closer>> = {
+  api: startApi,
+  worker: startWorker,
+  dev: startDev,
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command] = argv
+  const start = command ? COMMANDS[command] : undefined
+  if (!start) {
+    console.error(USAGE)
+    process.exitCode = command ? 2 : 0
+    return
+  }
+
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(`tensorq: invalid configuration: ${err.message}`)
+    process.exitCode = 2
+    return
+  }
+
+  const log = createLogger(config, command)
+  let running: Closer
+  try {
+    running = await start(config, log)
+  } catch (err) {
+    if (err instanceof NoRedisError) {
+      console.error(err.message)
+      process.exitCode = 1
+      return
+    }
+    throw err
+  }
+
+  // One handler for signals and fatal errors; a second signal or the
+  // delay passing exits at once.
+  closeWithGrace({ delay: 20000, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'fatal error, shutting down')
+    else log.info({ signal }, 'shutting down')
+    await running.close()
+  })
+}
+
+await main(process.argv.slice(2))

@@ -1,0 +1,74 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Backend = Type.Union([
+  Type.Literal('auto'),
+  Type.Literal('gpu'),
+  Type.Literal('node'),
+  Type.Literal('wasm'),
+  Type.Literal('cpu'),
+])
+
+const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) =>
+    Type.Literal(l),
+  ),
+)
+
+const MiB = 1024 * 1024
+
+/** The environment tensorq reads, with defaults. Units are in the names. */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  REDIS_URL: Type.String({
+    pattern: '^rediss?://',
+    default: 'redis://127.0.0.1:6379',
+  }),
+  TENSORQ_STORE: Type.String({ pattern: '^file://', default: 'file://./data' }),
+  TENSORQ_QUEUE_PREFIX: Type.String({
+    pattern: '^[A-Za-z0-9_.-]+$',
+    default: 'tensorq',
+  }),
+  TENSORQ_BACKEND: Type.Union(Backend.anyOf, { default: 'auto' }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1024, default: 256 * MiB }),
+  MODEL_CACHE_BYTES: Type.Integer({ minimum: 0, default: 512 * MiB }),
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+  LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
+})
+
+export type Config = Readonly<Static<typeof ConfigSchema>>
+export type BackendName = Static<typeof Backend>
+
+/** Thrown when the environment does not pass the schema; says which name. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+/**
+ * Reads and validates the environment once. Unknown names are ignored;
+ * known ones are converted from strings and checked, and the result is
+ * frozen so that nothing downstream can drift from what was validated.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known: Record<string, unknown> = {}
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') known[key] = value
+  }
+
+  const withDefaults = Value.Default(ConfigSchema, known)
+  const converted = Value.Convert(ConfigSchema, withDefaults)
+  const first = Value.Errors(ConfigSchema, converted).First()
+  if (first) {
+    const name = first.path.replace(/^\//, '') || 'environment'
+    throw new ConfigError(`${name}: ${first.message} (got ${
+      JSON.stringify(known[name] ?? null)})`)
+  }
+
+  return Object.freeze(converted as Static<typeof ConfigSchema>)
+}

@@ -1,0 +1,88 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, {
+  type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression, type RawServerDefault,
+} from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Config } from '../config.ts'
+import type { Logger } from '../log.ts'
+import type { TrainingQueue } from '../queue/training-queue.ts'
+import type { ModelCache } from '../serving/model-cache.ts'
+import type { ArtifactStore } from '../store/artifact-store.ts'
+import { errorHandler, notFoundHandler } from './error-handler.ts'
+import { datasetRoutes } from './routes/datasets.ts'
+import { healthRoutes } from './routes/health.ts'
+import { jobRoutes } from './routes/jobs.ts'
+import { modelRoutes } from './routes/models.ts'
+import { ErrorBody } from './schemas/common.ts'
+
+/** What the routes need; made once per process by the caller. */
+export interface AppDeps {
+  config: Config
+  log: Logger
+  store: ArtifactStore
+  redis: Redis
+  queue: TrainingQueue
+  cache: ModelCache
+  /** The tfjs engine in use (gpu, node, wasm, cpu). */
+  backend: string
+}
+
+export type App = FastifyInstance<RawServerDefault,
+  RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger,
+  TypeBoxTypeProvider>
+
+const VERSION = '0.1.0'
+
+/**
+ * Builds the HTTP app: routes, schemas, the error handler and the OpenAPI
+ * document. It does not listen; the caller does (or uses inject()).
+ */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.config.MAX_UPLOAD_BYTES,
+    ajv: {
+      customOptions: {
+        // Unknown fields are an error, not silently dropped: a typo such
+        // as `unit` for `units` must not train a different model.
+        removeAdditional: false,
+        discriminator: true,
+        allErrors: false,
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  app.addContentTypeParser('text/csv', { parseAs: 'string' },
+    (_req, body, done) => done(null, body))
+  app.addSchema(ErrorBody)
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'tensorq',
+        version: VERSION,
+        description: 'Train neural networks on uploaded datasets and serve ' +
+          'predictions from versioned models.',
+      },
+      tags: [
+        { name: 'datasets', description: 'Upload and inspect datasets' },
+        { name: 'jobs', description: 'Training jobs' },
+        { name: 'models', description: 'Model versions and predictions' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json) => String(json.$id) },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  await app.register(healthRoutes, { deps })
+  await app.register(datasetRoutes, { deps })
+  await app.register(jobRoutes, { deps })
+  await app.register(modelRoutes, { deps })
+  return app
+}

@@ -1,0 +1,98 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { errors, isTqError, withDetails, type TqError } from '../errors.ts'
+import { LAYER_TYPES } from '../spec/schema.ts'
+import { describeValidationError } from './validation-path.ts'
+
+function fromValidation(err: FastifyError): TqError {
+  const problem = describeValidationError(err.validation![0],
+    err.validationContext)
+
+  if (problem.unknownLayerType !== undefined) {
+    return withDetails(new errors.SpecUnknownLayer(
+      `${problem.path}: unknown layer type ` +
+      `${JSON.stringify(problem.unknownLayerType)}; known types: ` +
+      LAYER_TYPES.join(', ')), { path: problem.path })
+  }
+  return withDetails(new errors.RequestInvalid(
+    `${problem.path || 'body'} ${problem.message}`), { path: problem.path })
+}
+
+// Fastify's own errors (body parsing, limits) map onto the catalogue so
+// that clients see TQ_ERR_ codes only.
+const FASTIFY: Record<string, (err: FastifyError) => TqError> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: (e) =>
+    new errors.RequestMalformedJson(`the body is not valid JSON: ${e.message}`),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new errors.RequestInvalid('the body is empty; a JSON object was expected'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new errors.RequestTooLarge('the body is larger than the upload limit'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
+    new errors.RequestUnsupportedMediaType(e.message),
+}
+
+/** Any error thrown while serving a request, as a catalogue error. */
+export function toTqError(err: FastifyError): TqError {
+  if (isTqError(err)) return err
+  if (err.validation) return fromValidation(err)
+
+  const mapped = FASTIFY[err.code]
+  if (mapped) return mapped(err)
+
+  // A SyntaxError from a JSON body parser that is not Fastify's own.
+  if (err instanceof SyntaxError && err.statusCode === 400) {
+    return new errors.RequestMalformedJson(err.message)
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    const e = new errors.RequestInvalid(err.message)
+    e.statusCode = err.statusCode
+    return e
+  }
+
+  const internal = new errors.Internal('internal error') as TqError
+  internal.cause = err
+  return internal
+}
+
+/**
+ * The one error handler. Status: what the error carries if 400 or above,
+ * else 500. Logging: a 5xx is ours and goes out at error with its stack;
+ * a 4xx is the client's and goes out at info, so that bad requests cannot
+ * flood the error log. A 5xx's message stays in the log, never the reply.
+ */
+export function errorHandler(
+  raw: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const err = toTqError(raw)
+  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
+
+  if (status >= 500) {
+    request.log.error({ err: err.cause ?? raw, code: err.code },
+      'request failed')
+  } else {
+    request.log.info({ code: err.code, reason: err.message },
+      'request rejected')
+  }
+
+  return reply.status(status).send({
+    statusCode: status,
+    code: err.code,
+    error: STATUS_CODES[status] ?? 'Error',
+    message: status >= 500
+      ? `internal error; see the server log for request ${request.id}`
+      : err.message,
+    details: status >= 500 ? undefined : err.details,
+  })
+}
+
+/** Answers requests that match no route with a catalogue 404. */
+export function notFoundHandler(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  return errorHandler(
+    new errors.RouteNotFound(`no route ${request.method} ${request.url}`),
+    request, reply)
+}

@@ -1,0 +1,71 @@
+import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Value } from '@sinclair/typebox/value'
+import { loadDatasetRecord } from '../../data/dataset-store.ts'
+import { errors, withDetails } from '../../errors.ts'
+import { listVersions, readManifest } from '../../serving/model-registry.ts'
+import { checkSpec } from '../../spec/check-spec.ts'
+import { TrainingSettings, type ModelSpec } from '../../spec/schema.ts'
+import type { AppDeps } from '../app.ts'
+import { ErrorRef, IdParams } from '../schemas/common.ts'
+import { CreateJobBody, JobRecordSchema } from '../schemas/jobs.ts'
+
+// Without a spec, a job trains the model's latest spec again (on the same
+// or a new dataset), so a client can refresh a model by naming it alone.
+async function specOfLatest(deps: AppDeps, model: string): Promise<ModelSpec> {
+  const latest = (await listVersions(deps.store, model)).at(-1)
+  const manifest = latest && await readManifest(deps.store, model, latest)
+  if (manifest) return manifest.spec
+
+  throw withDetails(new errors.RequestInvalid(`spec is required: model ` +
+    `${model} has no version to take a spec from`), { path: 'spec' })
+}
+
+export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
+  async (app, { deps }) => {
+    app.post('/v1/jobs', {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Queue a training job',
+        description: 'The spec is checked against the dataset (schema, ' +
+          'then building the model on its shapes) before anything is queued.',
+        body: CreateJobBody,
+        response: { 202: JobRecordSchema, 400: ErrorRef, 404: ErrorRef },
+      },
+    }, async (request, reply) => {
+      const body = request.body
+      const dataset = await loadDatasetRecord(deps.store, body.dataset)
+      if (!dataset) {
+        throw withDetails(new errors.DatasetNotFound(
+          `dataset: no dataset ${body.dataset}`), { path: 'dataset' })
+      }
+
+      const spec = body.spec ?? await specOfLatest(deps, body.model)
+      const training = Value.Default(TrainingSettings,
+        structuredClone(body.training ?? {})) as TrainingSettings
+      const checked = checkSpec(spec, training, dataset)
+
+      const job = await deps.queue.enqueue({
+        model: body.model,
+        dataset: dataset.id,
+        spec: checked,
+        training,
+      })
+      request.log.info({ jobId: job.id, model: job.model }, 'job queued')
+      return reply.status(202).header('location', `/v1/jobs/${job.id}`)
+        .send(job)
+    })
+
+    app.get('/v1/jobs/:id', {
+      schema: {
+        tags: ['jobs'],
+        summary: 'A job: state, progress, per-epoch history, result or error',
+        params: IdParams,
+        response: { 200: JobRecordSchema, 404: ErrorRef },
+      },
+    }, async (request) => {
+      const job = await deps.queue.get(request.params.id)
+      if (job) return job
+      throw withDetails(new errors.JobNotFound(
+        `no job ${request.params.id}`), { path: 'params.id' })
+    })
+  }

@@ -1,0 +1,113 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errors, withDetails } from '../../errors.ts'
+import {
+  listModels, listVersions, readManifest, type ModelManifest,
+} from '../../serving/model-registry.ts'
+import { predict } from '../../serving/predict.ts'
+import type { AppDeps } from '../app.ts'
+import { ErrorRef } from '../schemas/common.ts'
+import {
+  ModelSchema, NameParams, PredictBody, PredictQuery, PredictResponse,
+} from '../schemas/models.ts'
+
+async function versionsOf(deps: AppDeps, name: string): Promise<number[]> {
+  const versions = await listVersions(deps.store, name)
+  if (versions.length > 0) return versions
+  throw withDetails(new errors.ModelNotFound(`no model ${name}`),
+    { path: 'params.name' })
+}
+
+/** The version a request asks for: `?version=`, else the latest. */
+async function resolveVersion(
+  deps: AppDeps,
+  name: string,
+  wanted: number | undefined,
+): Promise<number> {
+  const versions = await versionsOf(deps, name)
+  if (wanted === undefined) return versions.at(-1)!
+  if (versions.includes(wanted)) return wanted
+
+  throw withDetails(new errors.ModelVersionNotFound(`model ${name} has no ` +
+    `version ${wanted} (it has ${versions.join(', ')})`),
+  { path: 'query.version' })
+}
+
+function summary(m: ModelManifest) {
+  return {
+    version: m.version, createdAt: m.createdAt, job: m.job,
+    dataset: m.dataset, backend: m.backend, epochs: m.epochs,
+    metrics: m.metrics,
+  }
+}
+
+export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
+  async (app, { deps }) => {
+    app.get('/v1/models', {
+      schema: {
+        tags: ['models'],
+        summary: 'List models with their latest version',
+        response: {
+          200: Type.Object({
+            models: Type.Array(Type.Object({
+              name: Type.String(),
+              latest: Type.Integer(),
+            })),
+          }),
+        },
+      },
+    }, async () => {
+      const names = await listModels(deps.store)
+      const models = await Promise.all(names.map(async (name) => ({
+        name,
+        latest: (await listVersions(deps.store, name)).at(-1) ?? 0,
+      })))
+      return { models: models.filter((m) => m.latest > 0) }
+    })
+
+    app.get('/v1/models/:name', {
+      schema: {
+        tags: ['models'],
+        summary: 'A model and its versions',
+        params: NameParams,
+        response: { 200: ModelSchema, 404: ErrorRef },
+      },
+    }, async (request) => {
+      const name = request.params.name
+      const versions = await versionsOf(deps, name)
+      const manifests = (await Promise.all(versions.map((v) =>
+        readManifest(deps.store, name, v))))
+        .filter((m): m is ModelManifest => m !== undefined)
+      const latest = manifests.at(-1)!
+
+      return {
+        name,
+        latest: latest.version,
+        inputShape: latest.inputShape,
+        task: latest.task,
+        classes: latest.classes,
+        versions: manifests.map(summary),
+      }
+    })
+
+    app.post('/v1/models/:name/predict', {
+      schema: {
+        tags: ['models'],
+        summary: 'Predict with the latest version, or ?version=',
+        params: NameParams,
+        querystring: PredictQuery,
+        body: PredictBody,
+        response: { 200: PredictResponse, 400: ErrorRef, 404: ErrorRef },
+      },
+    }, async (request) => {
+      const { name } = request.params
+      const version = await resolveVersion(deps, name, request.query.version)
+      const loaded = await deps.cache.get(name, version)
+      if (!loaded) {
+        throw new errors.ModelVersionNotFound(
+          `model ${name} version ${version} is gone`)
+      }
+
+      const result = predict(loaded, request.body.instances)
+      return { model: name, version, ...result }
+    })
+  }

@@ -1,0 +1,18 @@
+import { Type } from '@sinclair/typebox'
+
+/** The body of every error reply. */
+export const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String({ description: 'Stable TQ_ERR_ code; see the README.' }),
+  error: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(Type.Record(Type.String(), Type.Any(), {
+    description: 'Where the problem is: path, row, line, column, layer.',
+  })),
+}, { $id: 'ErrorBody' })
+
+export const ErrorRef = Type.Ref(ErrorBody)
+
+export const IdParams = Type.Object({ id: Type.String() })
+
+export const Metrics = Type.Record(Type.String(), Type.Number())

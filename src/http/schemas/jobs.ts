@@ -1,0 +1,43 @@
+import { Type } from '@sinclair/typebox'
+import {
+  ModelName, ModelSpec, StringEnum, TrainingSettings,
+} from '../../spec/schema.ts'
+import { Metrics } from './common.ts'
+
+export const CreateJobBody = Type.Object({
+  model: ModelName,
+  dataset: Type.String({ description: 'A dataset id.' }),
+  spec: Type.Optional(ModelSpec),
+  training: Type.Optional(TrainingSettings),
+}, { additionalProperties: false })
+
+export const JobRecordSchema = Type.Object({
+  id: Type.String(),
+  state: StringEnum(['queued', 'active', 'completed', 'failed',
+    'cancelled'] as const),
+  model: Type.String(),
+  dataset: Type.String(),
+  attempts: Type.Integer(),
+  backend: Type.Optional(Type.String()),
+  progress: Type.Optional(Type.Object({
+    epoch: Type.Integer(),
+    epochs: Type.Integer(),
+    loss: Type.Optional(Type.Number()),
+    metrics: Metrics,
+  })),
+  history: Type.Array(Type.Record(Type.String(), Type.Number()), {
+    description: 'One row per epoch: epoch, loss, val_loss and the ' +
+      'metrics as tfjs names them (acc, val_acc, …).',
+  }),
+  result: Type.Optional(Type.Object({
+    model: Type.String(),
+    version: Type.Integer(),
+  })),
+  error: Type.Optional(Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+  })),
+  createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
+})

@@ -1,0 +1,45 @@
+import { Type } from '@sinclair/typebox'
+import { Metrics } from './common.ts'
+
+export const NameParams = Type.Object({ name: Type.String() })
+
+export const VersionSummary = Type.Object({
+  version: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  job: Type.String(),
+  dataset: Type.String(),
+  backend: Type.String(),
+  epochs: Type.Integer(),
+  metrics: Metrics,
+})
+
+export const ModelSchema = Type.Object({
+  name: Type.String(),
+  latest: Type.Integer(),
+  inputShape: Type.Array(Type.Integer()),
+  task: Type.String(),
+  classes: Type.Optional(Type.Array(Type.String())),
+  versions: Type.Array(VersionSummary),
+})
+
+export const PredictQuery = Type.Object({
+  version: Type.Optional(Type.Integer({ minimum: 1 })),
+})
+
+export const PredictBody = Type.Object({
+  instances: Type.Array(Type.Unknown(), {
+    minItems: 1,
+    maxItems: 100000,
+    description: 'Rows in the shape of the model input; for a model ' +
+      'trained on CSV, objects keyed by column or arrays of raw values.',
+  }),
+}, { additionalProperties: false })
+
+export const PredictResponse = Type.Object({
+  model: Type.String(),
+  version: Type.Integer(),
+  predictions: Type.Array(Type.Array(Type.Number())),
+  classes: Type.Optional(Type.Array(Type.String(), {
+    description: 'The argmax class name of each prediction (classifiers).',
+  })),
+})

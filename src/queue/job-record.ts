@@ -1,0 +1,109 @@
+import type { Job } from 'bullmq'
+import { codeOf, errors } from '../errors.ts'
+import { readJson, writeJson, type ArtifactStore } from '../store/artifact-store.ts'
+import type {
+  HistoryRow, TrainingJobData, TrainingProgress, TrainingResult,
+} from './training-job.ts'
+
+export type JobState = 'queued' | 'active' | 'completed' | 'failed' | 'cancelled'
+
+/** A job as GET /v1/jobs/{id} answers it. */
+export interface JobRecord {
+  id: string
+  state: JobState
+  model: string
+  dataset: string
+  attempts: number
+  backend?: string
+  progress?: Omit<TrainingProgress, 'history' | 'backend'>
+  history: HistoryRow[]
+  result?: TrainingResult
+  error?: { code: string; message: string }
+  createdAt: string
+  startedAt?: string
+  finishedAt?: string
+}
+
+const BULL_STATES: Record<string, JobState> = {
+  waiting: 'queued',
+  wait: 'queued',
+  delayed: 'queued',
+  prioritized: 'queued',
+  'waiting-children': 'queued',
+  active: 'active',
+  completed: 'completed',
+  failed: 'failed',
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms ? new Date(ms).toISOString() : undefined
+}
+
+function isProgress(p: unknown): p is TrainingProgress {
+  return typeof p === 'object' && p !== null && 'history' in p
+}
+
+/** Builds the record of a job still held by BullMQ. */
+export async function recordOfBullJob(
+  job: Job<TrainingJobData, TrainingResult>,
+): Promise<JobRecord> {
+  const state = BULL_STATES[await job.getState()] ?? 'queued'
+  const p = isProgress(job.progress) ? job.progress : undefined
+
+  const record: JobRecord = {
+    id: job.id!,
+    state,
+    model: job.data.model,
+    dataset: job.data.dataset,
+    attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
+    backend: p?.backend,
+    history: p?.history ?? [],
+    createdAt: job.data.createdAt,
+    startedAt: iso(job.processedOn),
+  }
+  if (p) {
+    const { history: _history, backend: _backend, ...progress } = p
+    record.progress = progress
+  }
+  if (state === 'completed') {
+    record.result = job.returnvalue
+    record.finishedAt = iso(job.finishedOn)
+  }
+  if (state === 'failed') {
+    // The worker's stored record has the precise code; this is the
+    // fallback when that write did not happen.
+    record.error = { code: codeOf(errors.JobTrainingFailed),
+      message: job.failedReason }
+    record.finishedAt = iso(job.finishedOn)
+  }
+  return record
+}
+
+function recordKey(id: string): string {
+  return `jobs/${id}.json`
+}
+
+/** Job ids are UUIDs; anything else cannot name a job. */
+export function isJobId(id: string): boolean {
+  return /^[0-9a-f-]{36}$/.test(id)
+}
+
+/**
+ * Writes a finished job's record to the store, where it outlives BullMQ's
+ * retention of the job.
+ */
+export function saveJobRecord(
+  store: ArtifactStore,
+  record: JobRecord,
+): Promise<void> {
+  return writeJson(store, recordKey(record.id), record)
+}
+
+/** A finished job's stored record, or undefined. */
+export function loadJobRecord(
+  store: ArtifactStore,
+  id: string,
+): Promise<JobRecord | undefined> {
+  if (!isJobId(id)) return Promise.resolve(undefined)
+  return readJson<JobRecord>(store, recordKey(id))
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto'
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { ArtifactStore } from '../store/artifact-store.ts'
+import {
+  isJobId, loadJobRecord, recordOfBullJob, type JobRecord,
+} from './job-record.ts'
+import {
+  TRAINING_QUEUE, type TrainingJobData, type TrainingResult,
+} from './training-job.ts'
+
+const WEEK_S = 7 * 24 * 3600
+
+export interface TrainingQueueOptions {
+  connection: Redis
+  prefix: string
+  store: ArtifactStore
+  attempts: number
+}
+
+/** The api's side of the training queue: enqueue and read jobs. */
+export class TrainingQueue {
+  readonly queue: Queue<TrainingJobData, TrainingResult>
+  readonly #store: ArtifactStore
+  readonly #attempts: number
+
+  constructor(opts: TrainingQueueOptions) {
+    this.queue = new Queue(TRAINING_QUEUE, {
+      connection: opts.connection,
+      prefix: opts.prefix,
+    })
+    this.#store = opts.store
+    this.#attempts = opts.attempts
+  }
+
+  /** Queues a job and returns its record (state `queued`). */
+  async enqueue(data: Omit<TrainingJobData, 'createdAt'>): Promise<JobRecord> {
+    const id = randomUUID()
+    const job = await this.queue.add('train', {
+      ...data,
+      createdAt: new Date().toISOString(),
+    }, {
+      jobId: id,
+      attempts: this.#attempts,
+      backoff: { type: 'exponential', delay: 2000 },
+      // Finished jobs leave Redis after a while; their records stay in
+      // the store (saveJobRecord), which is what GET /v1/jobs/{id} reads.
+      removeOnComplete: { age: WEEK_S, count: 1000 },
+      removeOnFail: { age: WEEK_S, count: 1000 },
+    })
+    return recordOfBullJob(job)
+  }
+
+  /**
+   * A job's record. For a finished job the record the worker stored wins:
+   * it carries the error code, and it is there after BullMQ dropped the job.
+   */
+  async get(id: string): Promise<JobRecord | undefined> {
+    if (!isJobId(id)) return undefined
+
+    const job = await this.queue.getJob(id)
+    if (!job) return loadJobRecord(this.#store, id)
+
+    const record = await recordOfBullJob(job)
+    if (record.state === 'completed' || record.state === 'failed') {
+      return (await loadJobRecord(this.#store, id)) ?? record
+    }
+    return record
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close()
+  }
+}

@@ -1,0 +1,63 @@
+import type { Config } from '../config.ts'
+import { buildApp, type App } from '../http/app.ts'
+import type { Logger } from '../log.ts'
+import { connectRedis } from '../queue/connection.ts'
+import { TrainingQueue } from '../queue/training-queue.ts'
+import { ModelCache } from '../serving/model-cache.ts'
+import { openStore } from '../store/open-store.ts'
+import { initBackend } from '../tf/backend.ts'
+
+/** A built api with what it holds open; close() is idempotent. */
+export interface ApiProcess {
+  app: App
+  close(): Promise<void>
+}
+
+/**
+ * Makes the api's dependencies from config and builds the app around
+ * them, without listening. Tests and `npm run openapi` use this directly.
+ */
+export async function createApi(config: Config, log: Logger):
+  Promise<ApiProcess> {
+  const backend = await initBackend(config.TENSORQ_BACKEND, log)
+  const store = openStore(config.TENSORQ_STORE)
+  const redis = connectRedis(config.REDIS_URL)
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
+  const queue = new TrainingQueue({
+    connection: redis,
+    prefix: config.TENSORQ_QUEUE_PREFIX,
+    store,
+    attempts: config.JOB_ATTEMPTS,
+  })
+  const cache = new ModelCache({ store, maxBytes: config.MODEL_CACHE_BYTES, log })
+
+  const app = await buildApp({ config, log, store, redis, queue, cache, backend })
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      // Each resource closes on its own, so one failure does not keep
+      // the others open.
+      for (const step of [() => app.close(), () => queue.close()]) {
+        try {
+          await step()
+        } catch (err) {
+          log.error({ err }, 'closing the api failed')
+        }
+      }
+      cache.close()
+      redis.disconnect()
+    })()
+    return closing
+  }
+  return { app, close }
+}
+
+/** Builds the api and listens on HOST:PORT. */
+export async function startApi(config: Config, log: Logger):
+  Promise<ApiProcess & { url: string }> {
+  const api = await createApi(config, log)
+  const url = await api.app.listen({ port: config.PORT, host: config.HOST })
+  log.info({ url, store: config.TENSORQ_STORE }, 'api listening')
+  return { ...api, url }
+}

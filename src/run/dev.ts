@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import type { Config } from '../config.ts'
+import type { Logger } from '../log.ts'
+import { redisAnswers } from '../queue/connection.ts'
+import { startApi } from './api.ts'
+import { redisServerOnPath, startLocalRedis } from './local-redis.ts'
+
+/** Raised when no Redis can be had; its message is the one line to print. */
+export class NoRedisError extends Error {}
+
+function startWorkerProcess(log: Logger): ChildProcess {
+  // The same entry point as this process (bin/tensorq.js or src/cli.ts,
+  // with tsx's loader flags in execArgv), asked for a worker. Training
+  // then runs in its own process, never on the api's event loop.
+  const child = spawn(process.execPath,
+    [...process.execArgv, process.argv[1], 'worker'],
+    { stdio: 'inherit', env: process.env })
+  child.on('exit', (code, signal) => {
+    log.info({ pid: child.pid, code, signal }, 'worker process exited')
+  })
+  return child
+}
+
+function stop(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve()
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+/**
+ * Runs api and one worker process on this machine. When nothing answers
+ * at REDIS_URL it starts a local redis-server if one is on the PATH.
+ * Returns a close function that stops all it started.
+ */
+export async function startDev(config: Config, log: Logger):
+  Promise<{ url: string; close(): Promise<void> }> {
+  let redis: ChildProcess | undefined
+  if (!(await redisAnswers(config.REDIS_URL))) {
+    if (!redisServerOnPath()) {
+      throw new NoRedisError(`tensorq dev: no Redis answers at ` +
+        `${config.REDIS_URL} and redis-server is not on the PATH; install ` +
+        'it (apt-get install redis-server), run `docker compose up -d ' +
+        'redis`, or set REDIS_URL')
+    }
+    redis = await startLocalRedis(config.REDIS_URL)
+    log.info({ url: config.REDIS_URL, pid: redis.pid }, 'started local redis')
+  }
+
+  const worker = startWorkerProcess(log)
+  const api = await startApi(config, log)
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      await api.close()
+      await stop(worker, 15000)
+      if (redis) await stop(redis, 5000)
+    })()
+    return closing
+  }
+  return { url: api.url, close }
+}

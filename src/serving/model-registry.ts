@@ -1,0 +1,110 @@
+import type { DatasetRecord } from '../data/dataset.ts'
+import type { ModelSpec, TrainingSettings } from '../spec/schema.ts'
+import type { TargetEncoding } from '../spec/targets.ts'
+import { readJson, type ArtifactStore } from '../store/artifact-store.ts'
+import { WEIGHTS_FILE, type SerializedModel } from '../tf/model-io.ts'
+
+/** Everything known about one trained version, stored beside it. */
+export interface ModelManifest {
+  model: string
+  version: number
+  createdAt: string
+  job: string
+  dataset: string
+  backend: string
+  spec: ModelSpec
+  training: TrainingSettings
+  targetEncoding: TargetEncoding
+  /** The last epoch's logs, named as tfjs names them (loss, acc, val_loss). */
+  metrics: Record<string, number>
+  epochs: number
+  inputShape: number[]
+  task: DatasetRecord['task']
+  classes?: string[]
+  targetShape?: number[]
+  preprocessing: DatasetRecord['preprocessing']
+  featureNames?: string[]
+  sizes: { parameters: number; weightBytes: number }
+}
+
+const PUBLISH_TRIES = 50
+
+function versionsKey(name: string): string {
+  return `models/${name}/versions`
+}
+
+function versionKey(name: string, version: number): string {
+  return `${versionsKey(name)}/${version}`
+}
+
+/** The names of all models with at least one version. */
+export async function listModels(store: ArtifactStore): Promise<string[]> {
+  return store.list('models')
+}
+
+/** A model's versions, oldest first; empty when the model is unknown. */
+export async function listVersions(
+  store: ArtifactStore,
+  name: string,
+): Promise<number[]> {
+  const names = await store.list(versionsKey(name))
+  return names
+    .filter((n) => /^[1-9][0-9]*$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b)
+}
+
+/** One version's manifest, or undefined. */
+export function readManifest(
+  store: ArtifactStore,
+  name: string,
+  version: number,
+): Promise<ModelManifest | undefined> {
+  return readJson<ModelManifest>(store,
+    `${versionKey(name, version)}/manifest.json`)
+}
+
+/** One version's model.json and weights, or undefined. */
+export async function readArtifacts(
+  store: ArtifactStore,
+  name: string,
+  version: number,
+): Promise<SerializedModel | undefined> {
+  const prefix = versionKey(name, version)
+  const [json, weights] = await Promise.all([
+    store.read(`${prefix}/model.json`),
+    store.read(`${prefix}/${WEIGHTS_FILE}`),
+  ])
+  if (!json || !weights) return undefined
+  return { modelJson: JSON.parse(json.toString('utf8')), weights }
+}
+
+/**
+ * Stores a trained model as the next version of its name and returns the
+ * version. Version numbers come from the store, not from a counter in
+ * Redis: the store is what survives, and a publish that finds its number
+ * taken (another worker won the race) simply tries the next one.
+ */
+export async function publishVersion(
+  store: ArtifactStore,
+  manifest: Omit<ModelManifest, 'version' | 'createdAt'>,
+  artifacts: SerializedModel,
+): Promise<ModelManifest> {
+  for (let attempt = 0; attempt < PUBLISH_TRIES; attempt++) {
+    const versions = await listVersions(store, manifest.model)
+    const version = (versions.at(-1) ?? 0) + 1
+    const full: ModelManifest = {
+      ...manifest,
+      version,
+      createdAt: new Date().toISOString(),
+    }
+
+    const published = await store.publish(versionKey(manifest.model, version), {
+      'manifest.json': JSON.stringify(full, null, 2),
+      'model.json': JSON.stringify(artifacts.modelJson),
+      [WEIGHTS_FILE]: artifacts.weights,
+    })
+    if (published) return full
+  }
+  throw new Error(`could not claim a version of ${manifest.model}`)
+}

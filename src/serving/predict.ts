@@ -1,0 +1,110 @@
+import { sizeOf } from '../data/dataset.ts'
+import { encodeTableRow } from '../data/table-encoding.ts'
+import { showShape, writeRow } from '../data/tensor-rows.ts'
+import { errors, withDetails } from '../errors.ts'
+import { tf } from '../tf/backend.ts'
+import type { LoadedModel } from './model-cache.ts'
+import type { ModelManifest } from './model-registry.ts'
+
+function invalid(message: string, index: number) {
+  const path = `instances[${index}]`
+  return withDetails(new errors.PredictInvalidInstance(`${path}: ${message}`),
+    { path, instance: index })
+}
+
+function tableRow(
+  manifest: ModelManifest,
+  instance: unknown,
+  index: number,
+): unknown[] {
+  if (manifest.preprocessing.kind !== 'table') throw new Error('not a table')
+  const names = manifest.preprocessing.features.map((f) => f.name)
+
+  if (Array.isArray(instance)) {
+    if (instance.length !== names.length) {
+      throw invalid(`${instance.length} values where the model takes ` +
+        `${names.length} (${names.join(', ')})`, index)
+    }
+    return instance
+  }
+  if (typeof instance !== 'object' || instance === null) {
+    throw invalid(`expected an object keyed by column (${names.join(', ')}) ` +
+      'or an array of values in that order', index)
+  }
+
+  const row = instance as Record<string, unknown>
+  const missing = names.filter((n) => !(n in row))
+  if (missing.length > 0) {
+    throw invalid(`missing column ${missing.join(', ')}`, index)
+  }
+  return names.map((n) => row[n])
+}
+
+/**
+ * Turns raw instances into the model's input, applying the preprocessing
+ * stored with the version: for tables, standardization and one-hot
+ * categories; for tensors, a shape check. Errors name the instance.
+ */
+export function encodeInstances(
+  manifest: ModelManifest,
+  instances: unknown[],
+): Float32Array {
+  const size = sizeOf(manifest.inputShape)
+  const out = new Float32Array(instances.length * size)
+  const pre = manifest.preprocessing
+
+  instances.forEach((instance, i) => {
+    if (pre.kind === 'table') {
+      const problem = encodeTableRow(pre.features, tableRow(manifest, instance, i),
+        out, i * size)
+      if (problem) throw invalid(problem, i)
+      return
+    }
+
+    const value = manifest.inputShape.length === 1 &&
+      manifest.inputShape[0] === 1 && typeof instance === 'number'
+      ? [instance] : instance
+    const problem = writeRow(value, manifest.inputShape, out, i * size,
+      `instances[${i}]`)
+    if (problem) {
+      throw withDetails(new errors.PredictInvalidInstance(
+        `${problem.path}: ${problem.message}; the model's input shape is ` +
+        showShape(manifest.inputShape)),
+      { path: problem.path, instance: i, expected: manifest.inputShape })
+    }
+  })
+  return out
+}
+
+function className(manifest: ModelManifest, row: number[]): string {
+  const classes = manifest.classes!
+  if (manifest.targetEncoding === 'binary') {
+    return classes[row[0] >= 0.5 ? 1 : 0]
+  }
+  let best = 0
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i
+  return classes[best]
+}
+
+export interface Prediction {
+  predictions: number[][]
+  classes?: string[]
+}
+
+/** Runs the model on raw instances and names the classes of classifiers. */
+export function predict(loaded: LoadedModel, instances: unknown[]): Prediction {
+  const { manifest, model } = loaded
+  const input = encodeInstances(manifest, instances)
+
+  const predictions = tf.tidy(() => {
+    const x = tf.tensor(input, [instances.length, ...manifest.inputShape])
+    const y = model.predict(x) as tf.Tensor
+    return y.arraySync() as number[][]
+  })
+
+  if (manifest.task !== 'classification') return { predictions }
+  return {
+    predictions,
+    classes: predictions.map((row) => className(manifest, row)),
+  }
+}

@@ -1,0 +1,59 @@
+import type { DatasetRecord } from '../data/dataset.ts'
+import { showShape } from '../data/tensor-rows.ts'
+import { errors, withDetails } from '../errors.ts'
+import { buildModel, compileModel } from './build-model.ts'
+import type { ModelSpec, TrainingSettings } from './schema.ts'
+import { targetEncoding } from './targets.ts'
+
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i])
+}
+
+function checkTraining(training: TrainingSettings, rows: number): void {
+  const monitor = training.earlyStopping?.monitor
+  if (monitor?.startsWith('val_') && training.validationSplit === 0) {
+    throw withDetails(new errors.SpecInvalid(
+      `training.earlyStopping.monitor is ${monitor}, which needs ` +
+      'training.validationSplit above 0'),
+    { path: 'training.earlyStopping.monitor' })
+  }
+
+  const held = Math.floor(rows * training.validationSplit)
+  if (training.validationSplit > 0 && (held < 1 || held >= rows)) {
+    throw withDetails(new errors.SpecInvalid(
+      `training.validationSplit ${training.validationSplit} of ${rows} rows ` +
+      'leaves no rows for validation or none for training'),
+    { path: 'training.validationSplit' })
+  }
+}
+
+/**
+ * Checks a spec against the dataset it will train on, before anything is
+ * queued: the input shape, every layer's fit (by building the model), the
+ * output against the labels, and the training settings. Returns the spec
+ * with its input shape filled in. The model built here is disposed.
+ */
+export function checkSpec(
+  spec: ModelSpec,
+  training: TrainingSettings,
+  dataset: DatasetRecord,
+): ModelSpec {
+  const shape = spec.input?.shape ?? dataset.inputShape
+  if (!sameShape(shape, dataset.inputShape)) {
+    throw withDetails(new errors.SpecShapeMismatch(
+      `spec.input.shape ${showShape(shape)} differs from the dataset's ` +
+      `input shape ${showShape(dataset.inputShape)}`),
+    { path: 'spec.input.shape' })
+  }
+  checkTraining(training, dataset.rows)
+
+  const model = buildModel(spec, shape)
+  try {
+    targetEncoding(dataset, spec, model.outputs[0].shape)
+    compileModel(model, spec)
+  } finally {
+    model.dispose()
+  }
+
+  return { ...spec, input: { shape } }
+}

@@ -1,0 +1,157 @@
+import { UnrecoverableError, type Job } from 'bullmq'
+import { loadDataset } from '../src/data/dataset-store.ts'
+import { codeOf, errors, isTqError } from '../src/errors.ts'
+import type { Logger } from '../src/log.ts'
+import { recordOfBullJob, saveJobRecord } from '../src/queue/job-record.ts'
+import type {
+  HistoryRow, TrainingJobData, TrainingProgress, TrainingResult,
+} from '../src/queue/training-job.ts'
+import { publishVersion } from '../src/serving/model-registry.ts'
+import { buildModel, compileModel } from '../src/spec/build-model.ts'
+import { targetEncoding } from '../src/spec/targets.ts'
+import type { ArtifactStore } from '../src/store/artifact-store.ts'
+import { tf } from '../src/tf/backend.ts'
+import { serializeModel } from '../src/tf/model-io.ts'
+import { trainingTensors } from './training-tensors.ts'
+
+export interface ProcessorDeps {
+  store: ArtifactStore
+  log: Logger
+  backend: string
+}
+
+type TrainingJob = Job<TrainingJobData, TrainingResult>
+
+function callbacks(
+  job: TrainingJob,
+  log: Logger,
+  backend: string,
+  history: HistoryRow[],
+): tf.CustomCallbackArgs[] {
+  const epochs = job.data.training.epochs
+  return [{
+    onEpochEnd: async (epoch, logs = {}) => {
+      const row: HistoryRow = { epoch: epoch + 1, ...logs }
+      history.push(row)
+      const { loss, ...metrics } = logs
+      const progress: TrainingProgress = {
+        backend, epoch: epoch + 1, epochs, loss, metrics, history,
+      }
+      await job.updateProgress(progress)
+      log.info({ epoch: epoch + 1, epochs, loss, metrics }, 'epoch finished')
+    },
+  }]
+}
+
+async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
+  Promise<TrainingResult> {
+  const { model: name, spec, training } = job.data
+  const data = await loadDataset(deps.store, job.data.dataset)
+  if (!data) {
+    throw new errors.DatasetNotFound(`dataset ${job.data.dataset} is gone`)
+  }
+
+  const { record } = data
+  const model = buildModel(spec, record.inputShape)
+  const encoding = targetEncoding(record, spec, model.outputs[0].shape)
+  compileModel(model, spec)
+  const { xs, ys } = trainingTensors(record, data.x, data.y, encoding,
+    training.shuffle)
+
+  try {
+    const history: HistoryRow[] = []
+    await job.updateProgress({ backend: deps.backend, epoch: 0,
+      epochs: training.epochs, metrics: {}, history })
+    const stop = training.earlyStopping
+    const fitCallbacks = [
+      ...callbacks(job, log, deps.backend, history),
+      ...(stop ? [tf.callbacks.earlyStopping(stop)] : []),
+    ]
+
+    await model.fit(xs, ys, {
+      epochs: training.epochs,
+      batchSize: training.batchSize,
+      validationSplit: training.validationSplit || undefined,
+      shuffle: training.shuffle,
+      verbose: 0,
+      callbacks: fitCallbacks,
+    })
+
+    const { epoch: _epoch, ...metrics } = history.at(-1) ?? { epoch: 0 }
+    const artifacts = await serializeModel(model)
+    const manifest = await publishVersion(deps.store, {
+      model: name,
+      job: job.id!,
+      dataset: record.id,
+      backend: deps.backend,
+      spec,
+      training,
+      targetEncoding: encoding,
+      metrics,
+      epochs: history.length,
+      inputShape: record.inputShape,
+      task: record.task,
+      classes: record.classes,
+      targetShape: record.targetShape,
+      preprocessing: record.preprocessing,
+      featureNames: record.featureNames,
+      sizes: {
+        parameters: model.countParams(),
+        weightBytes: artifacts.weights.byteLength,
+      },
+    }, artifacts)
+
+    log.info({ model: name, version: manifest.version, metrics },
+      'model version stored')
+    return { model: name, version: manifest.version }
+  } finally {
+    model.optimizer?.dispose()
+    model.dispose()
+    xs.dispose()
+    ys.dispose()
+  }
+}
+
+async function finish(job: TrainingJob, deps: ProcessorDeps, patch: {
+  result?: TrainingResult
+  error?: { code: string; message: string }
+}): Promise<void> {
+  const record = await recordOfBullJob(job)
+  await saveJobRecord(deps.store, {
+    ...record,
+    ...patch,
+    state: patch.error ? 'failed' : 'completed',
+    attempts: job.attemptsMade + 1,
+    finishedAt: new Date().toISOString(),
+  })
+}
+
+/**
+ * The BullMQ processor for training jobs. A bad spec or dataset fails the
+ * job at once (UnrecoverableError: retrying cannot help); anything else is
+ * retried by BullMQ up to the job's attempts. The finished job's record,
+ * with its error code, is written to the store either way.
+ */
+export function createTrainProcessor(deps: ProcessorDeps) {
+  return async (job: TrainingJob): Promise<TrainingResult> => {
+    const log = deps.log.child({ jobId: job.id, queue: job.queueName })
+    log.info({ model: job.data.model, attempt: job.attemptsMade + 1 },
+      'training started')
+
+    try {
+      const result = await train(job, deps, log)
+      await finish(job, deps, { result })
+      return result
+    } catch (err) {
+      const bad = isTqError(err)
+      const last = bad || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+      const message = (err as Error).message
+      const code = bad ? err.code : codeOf(errors.JobTrainingFailed)
+      log.error({ err, code, final: last }, 'training failed')
+
+      if (last) await finish(job, deps, { error: { code, message } })
+      if (bad) throw new UnrecoverableError(message)
+      throw err
+    }
+  }
+}

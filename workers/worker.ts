@@ -1,0 +1,60 @@
+import { Worker } from 'bullmq'
+import type { Config } from '../src/config.ts'
+import type { Logger } from '../src/log.ts'
+import { connectRedis } from '../src/queue/connection.ts'
+import { TRAINING_QUEUE } from '../src/queue/training-job.ts'
+import { openStore } from '../src/store/open-store.ts'
+import { initBackend } from '../src/tf/backend.ts'
+import { createTrainProcessor } from './train-processor.ts'
+
+/** A running worker; close() is idempotent. */
+export interface RunningWorker {
+  backend: string
+  close(): Promise<void>
+}
+
+/**
+ * Starts a BullMQ worker that trains jobs from the training queue. BullMQ
+ * logs nothing itself, so its events become log lines here.
+ */
+export async function startWorker(config: Config, log: Logger):
+  Promise<RunningWorker> {
+  const backend = await initBackend(config.TENSORQ_BACKEND, log)
+  const store = openStore(config.TENSORQ_STORE)
+  const connection = connectRedis(config.REDIS_URL)
+
+  const worker = new Worker(TRAINING_QUEUE,
+    createTrainProcessor({ store, log, backend }), {
+      connection,
+      prefix: config.TENSORQ_QUEUE_PREFIX,
+      concurrency: config.WORKER_CONCURRENCY,
+    })
+
+  worker.on('completed', (job) =>
+    log.info({ jobId: job.id, result: job.returnvalue }, 'job completed'))
+  worker.on('failed', (job, err) =>
+    log.warn({ jobId: job?.id, reason: err.message }, 'job failed'))
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled'))
+  worker.on('error', (err) => log.error({ err }, 'worker error'))
+
+  await worker.waitUntilReady()
+  log.info({ queue: TRAINING_QUEUE, prefix: config.TENSORQ_QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY, store: store.url },
+  'worker ready')
+
+  let closing: Promise<void> | undefined
+  return {
+    backend,
+    close: () => {
+      closing ??= (async () => {
+        try {
+          await worker.close()
+        } catch (err) {
+          log.error({ err }, 'closing the worker failed')
+        }
+        connection.disconnect()
+      })()
+      return closing
+    },
+  }
+}
