@@ -38,7 +38,7 @@ export const errors = {
     'No route has this method and path.'),
   DatasetInvalid: define('TQ_ERR_DATASET_INVALID', 400,
     'The dataset cannot be used as it is; the message and `details` say ' +
-    'which row, column or entry.'),
+    'which row, line, column or entry.'),
   DatasetNotFound: define('TQ_ERR_DATASET_NOT_FOUND', 404,
     'No dataset has this id.'),
   SpecInvalid: define('TQ_ERR_SPEC_INVALID', 400,
@@ -50,7 +50,8 @@ export const errors = {
     'or its output does not fit the labels.'),
   JobNotFound: define('TQ_ERR_JOB_NOT_FOUND', 404, 'No job has this id.'),
   JobTrainingFailed: define('TQ_ERR_JOB_TRAINING_FAILED', 500,
-    'Training stopped on an unexpected error (recorded on the job).'),
+    'Training stopped on an unexpected error; recorded on the job, not ' +
+    'sent as a reply.'),
   ModelNotFound: define('TQ_ERR_MODEL_NOT_FOUND', 404,
     'No model has this name.'),
   ModelVersionNotFound: define('TQ_ERR_MODEL_VERSION_NOT_FOUND', 404,
@@ -59,10 +60,10 @@ export const errors = {
     'An instance does not fit the model input; the message gives both ' +
     'shapes.'),
   Unavailable: define('TQ_ERR_UNAVAILABLE', 503,
-    'Redis or the artifact store does not answer; try again.'),
+    'Redis does not answer; try again.'),
   Internal: define('TQ_ERR_INTERNAL', 500,
-    'An unexpected server error; the message is in the server log under ' +
-    'the request id.'),
+    'An unexpected server error; the reply names the request id to find ' +
+    'in the log.'),
 }
 
 /** The catalogue as data, for the README check and the docs. */

@@ -21,7 +21,7 @@ export async function startWorker(config: Config, log: Logger):
   Promise<RunningWorker> {
   const backend = await initBackend(config.TENSORQ_BACKEND, log)
   const store = openStore(config.TENSORQ_STORE)
-  const connection = connectRedis(config.REDIS_URL)
+  const connection = connectRedis(config.REDIS_URL, true)
 
   const worker = new Worker(TRAINING_QUEUE,
     createTrainProcessor({ store, log, backend }), {

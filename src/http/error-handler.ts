@@ -76,12 +76,13 @@ export function errorHandler(
       'request rejected')
   }
 
+  const reason = STATUS_CODES[status] ?? 'Error'
   return reply.status(status).send({
     statusCode: status,
     code: err.code,
-    error: STATUS_CODES[status] ?? 'Error',
+    error: reason,
     message: status >= 500
-      ? `internal error; see the server log for request ${request.id}`
+      ? `${reason.toLowerCase()}; see the server log for request ${request.id}`
       : err.message,
     details: status >= 500 ? undefined : err.details,
   })

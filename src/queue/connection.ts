@@ -1,12 +1,24 @@
 import { Redis } from 'ioredis'
 
 /**
- * A Redis connection for BullMQ. BullMQ's blocking commands need
- * `maxRetriesPerRequest: null`; without it a worker gives up on a
- * reconnecting Redis instead of waiting for it.
+ * A Redis connection for BullMQ.
+ *
+ * `waitForRedis` (workers): commands wait while Redis reconnects, which
+ * BullMQ's blocking commands need (`maxRetriesPerRequest: null`).
+ * Otherwise (the api): a command in flight when Redis goes away fails
+ * after one retry; callers check `status` first so that a request gets a
+ * 503 at once instead of queueing behind a reconnect.
  */
-export function connectRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null })
+export function connectRedis(url: string, waitForRedis: boolean): Redis {
+  return new Redis(url, { maxRetriesPerRequest: waitForRedis ? null : 1 })
+}
+
+const DOWN = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/
+
+/** True for the errors ioredis raises while Redis cannot be reached. */
+export function isRedisDown(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  return err.name === 'MaxRetriesPerRequestError' || DOWN.test(err.message)
 }
 
 /** True when something answers PING at `url` within `timeoutMs`. */

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
+import { errors } from '../errors.ts'
+import type { Logger } from '../log.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
+import { isRedisDown } from './connection.ts'
 import {
   isJobId, loadJobRecord, recordOfBullJob, type JobRecord,
 } from './job-record.ts'
@@ -13,6 +16,7 @@ const WEEK_S = 7 * 24 * 3600
 
 export interface TrainingQueueOptions {
   connection: Redis
+  log: Logger
   prefix: string
   store: ArtifactStore
   attempts: number
@@ -23,18 +27,42 @@ export class TrainingQueue {
   readonly queue: Queue<TrainingJobData, TrainingResult>
   readonly #store: ArtifactStore
   readonly #attempts: number
+  readonly #connection: Redis
 
   constructor(opts: TrainingQueueOptions) {
+    this.#connection = opts.connection
     this.queue = new Queue(TRAINING_QUEUE, {
       connection: opts.connection,
       prefix: opts.prefix,
     })
+    // An EventEmitter 'error' without a listener would end the process;
+    // Redis going away is logged here and answered 503 per request.
+    this.queue.on('error', (err) =>
+      opts.log.warn({ reason: err.message }, 'training queue error'))
     this.#store = opts.store
     this.#attempts = opts.attempts
   }
 
+  // BullMQ waits for a connection that is not ready instead of failing,
+  // so a request would hang while Redis is away; it gets a 503 instead.
+  async #redis<T>(operation: () => Promise<T>): Promise<T> {
+    const unavailable = () => new errors.Unavailable(
+      'Redis does not answer; the job queue is unavailable, try again')
+    if (this.#connection.status !== 'ready') throw unavailable()
+    try {
+      return await operation()
+    } catch (err) {
+      if (isRedisDown(err)) throw unavailable()
+      throw err
+    }
+  }
+
   /** Queues a job and returns its record (state `queued`). */
-  async enqueue(data: Omit<TrainingJobData, 'createdAt'>): Promise<JobRecord> {
+  enqueue(data: Omit<TrainingJobData, 'createdAt'>): Promise<JobRecord> {
+    return this.#redis(() => this.#enqueue(data))
+  }
+
+  async #enqueue(data: Omit<TrainingJobData, 'createdAt'>): Promise<JobRecord> {
     const id = randomUUID()
     const job = await this.queue.add('train', {
       ...data,
@@ -58,7 +86,7 @@ export class TrainingQueue {
   async get(id: string): Promise<JobRecord | undefined> {
     if (!isJobId(id)) return undefined
 
-    const job = await this.queue.getJob(id)
+    const job = await this.#redis(() => this.queue.getJob(id))
     if (!job) return loadJobRecord(this.#store, id)
 
     const record = await recordOfBullJob(job)

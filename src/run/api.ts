@@ -10,6 +10,7 @@ import { initBackend } from '../tf/backend.ts'
 /** A built api with what it holds open; close() is idempotent. */
 export interface ApiProcess {
   app: App
+  queue: TrainingQueue
   close(): Promise<void>
 }
 
@@ -21,10 +22,11 @@ export async function createApi(config: Config, log: Logger):
   Promise<ApiProcess> {
   const backend = await initBackend(config.TENSORQ_BACKEND, log)
   const store = openStore(config.TENSORQ_STORE)
-  const redis = connectRedis(config.REDIS_URL)
+  const redis = connectRedis(config.REDIS_URL, false)
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
   const queue = new TrainingQueue({
     connection: redis,
+    log,
     prefix: config.TENSORQ_QUEUE_PREFIX,
     store,
     attempts: config.JOB_ATTEMPTS,
@@ -50,7 +52,7 @@ export async function createApi(config: Config, log: Logger):
     })()
     return closing
   }
-  return { app, close }
+  return { app, queue, close }
 }
 
 /** Builds the api and listens on HOST:PORT. */

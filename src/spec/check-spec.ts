@@ -52,6 +52,9 @@ export function checkSpec(
     targetEncoding(dataset, spec, model.outputs[0].shape)
     compileModel(model, spec)
   } finally {
+    // The optimizer holds tensors (SGD its learning rate) and is not
+    // disposed with the model, which did not create it.
+    model.optimizer?.dispose()
     model.dispose()
   }
 

@@ -115,19 +115,29 @@ export const ModelSpec = Type.Object({
 
 export type ModelSpec = Static<typeof ModelSpec>
 
+// Fields with defaults are optional in the document (clients may leave
+// them out) and filled in before anything else reads them.
 export const TrainingSettings = Type.Object({
-  epochs: Type.Integer({ minimum: 1, maximum: 10000, default: 10 }),
-  batchSize: Type.Integer({ minimum: 1, maximum: 65536, default: 32 }),
-  validationSplit: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0 }),
-  shuffle: Type.Boolean({ default: true }),
+  epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 10 })),
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 32 })),
+  validationSplit: Type.Optional(Type.Number({
+    minimum: 0, exclusiveMaximum: 1, default: 0,
+    description: 'The fraction of rows held out to compute val_ metrics.',
+  })),
+  shuffle: Type.Optional(Type.Boolean({ default: true })),
   earlyStopping: Type.Optional(Type.Object({
-    monitor: Type.String({ default: 'val_loss', minLength: 1 }),
-    patience: Type.Integer({ minimum: 0, default: 0 }),
-    minDelta: Type.Number({ minimum: 0, default: 0 }),
+    monitor: Type.Optional(Type.String({ default: 'val_loss', minLength: 1 })),
+    patience: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    minDelta: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
   }, { additionalProperties: false })),
 }, { additionalProperties: false })
 
-export type TrainingSettings = Static<typeof TrainingSettings>
+type TrainingInput = Static<typeof TrainingSettings>
+
+/** Training settings with every default filled in. */
+export type TrainingSettings = Required<Omit<TrainingInput, 'earlyStopping'>> & {
+  earlyStopping?: Required<NonNullable<TrainingInput['earlyStopping']>>
+}
 
 /** Model names: also path segments, so no `/` or `:`. */
 export const ModelName = Type.String({

@@ -35,7 +35,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       },
     }, async (_request, reply) => {
       const [redis, store] = await Promise.all([
-        check(() => deps.redis.ping()),
+        // ping() would wait for a reconnect; a connection that is not
+        // ready is down for readiness.
+        check(() => deps.redis.status === 'ready'
+          ? deps.redis.ping() : Promise.reject(new Error('not ready'))),
         check(() => deps.store.ping()),
       ])
       const ok = redis === 'ok' && store === 'ok'

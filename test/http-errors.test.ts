@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { after, before, describe, test } from 'node:test'
+import { cleanUp, startTestApi, testEnv, type TestApi } from './helpers/harness.ts'
+
+const IRIS = readFileSync(new URL('../../shared/data/iris.csv', import.meta.url),
+  'utf8')
+
+const GOOD_SPEC = {
+  layers: [
+    { type: 'dense', units: 8, activation: 'relu' },
+    { type: 'dense', units: 3, activation: 'softmax' },
+  ],
+  loss: 'categoricalCrossentropy',
+  optimizer: { type: 'adam' },
+}
+
+describe('bad input gets a 4xx with a code that says where', () => {
+  const env = testEnv({ MAX_UPLOAD_BYTES: '65536' })
+  let api: TestApi
+  let iris: string
+
+  before(async () => {
+    api = await startTestApi(env)
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/v1/datasets?name=iris&label=species',
+      headers: { 'content-type': 'text/csv' },
+      payload: IRIS,
+    })
+    assert.equal(res.statusCode, 201, res.body)
+    iris = res.json().id
+  })
+
+  after(async () => {
+    await api.close()
+    await cleanUp(env)
+  })
+
+  async function send(method: 'GET' | 'POST', url: string, payload?: unknown,
+    headers: Record<string, string> = {}) {
+    const res = await api.app.inject({
+      method, url, headers,
+      payload: payload as string | object | undefined,
+    })
+    return { status: res.statusCode, body: res.json() }
+  }
+
+  function job(spec: unknown, extra: object = {}) {
+    return send('POST', '/v1/jobs', { model: 'm', dataset: iris, spec, ...extra })
+  }
+
+  test('malformed JSON', async () => {
+    const res = await send('POST', '/v1/jobs', '{"model": "m", ',
+      { 'content-type': 'application/json' })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.code, 'TQ_ERR_REQUEST_MALFORMED_JSON')
+    assert.equal(res.body.error, 'Bad Request')
+  })
+
+  test('an unknown layer type names the layer', async () => {
+    const spec = structuredClone(GOOD_SPEC)
+    ;(spec.layers[1] as { type: string }).type = 'dense2'
+    const res = await job(spec)
+    assert.equal(res.status, 400)
+    assert.equal(res.body.code, 'TQ_ERR_SPEC_UNKNOWN_LAYER')
+    assert.equal(res.body.details.path, 'spec.layers[1].type')
+    assert.match(res.body.message, /unknown layer type "dense2"; known types: dense/)
+  })
+
+  test('units of 0 names layers[0].units', async () => {
+    const spec = structuredClone(GOOD_SPEC)
+    spec.layers[0].units = 0
+    const res = await job(spec)
+    assert.equal(res.status, 400)
+    assert.equal(res.body.code, 'TQ_ERR_REQUEST_INVALID')
+    assert.equal(res.body.details.path, 'spec.layers[0].units')
+    assert.match(res.body.message, /spec.layers\[0\].units must be >= 1/)
+  })
+
+  test('a misspelt field is refused, not ignored', async () => {
+    const spec = structuredClone(GOOD_SPEC) as any
+    spec.layers[0].unit = 8
+    const res = await job(spec)
+    assert.equal(res.status, 400)
+    assert.equal(res.body.details.path, 'spec.layers[0].unit')
+  })
+
+  test('an output width that does not match the classes names the layer', async () => {
+    const spec = structuredClone(GOOD_SPEC)
+    spec.layers[1].units = 4
+    const res = await job(spec)
+    assert.equal(res.status, 400)
+    assert.equal(res.body.code, 'TQ_ERR_SPEC_SHAPE_MISMATCH')
+    assert.equal(res.body.details.path, 'spec.layers[1]')
+    assert.match(res.body.message, /4 units but the dataset has 3 classes/)
+  })
+
+  test('rows of different lengths name the row', async () => {
+    const res = await send('POST', '/v1/datasets', {
+      name: 'ragged', rows: [{ x: [1, 2], y: 0 }, { x: [1, 2, 3], y: 1 }],
+    })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.code, 'TQ_ERR_DATASET_INVALID')
+    assert.equal(res.body.details.path, 'rows[1].x')
+    assert.equal(res.body.details.row, 1)
+  })
+
+  test('an unknown dataset id', async () => {
+    const res = await send('POST', '/v1/jobs', {
+      model: 'm', dataset: '00000000-0000-0000-0000-000000000000', spec: GOOD_SPEC,
+    })
+    assert.equal(res.status, 404)
+    assert.equal(res.body.code, 'TQ_ERR_DATASET_NOT_FOUND')
+    assert.equal(res.body.details.path, 'dataset')
+
+    const get = await send('GET', '/v1/datasets/nope')
+    assert.equal(get.status, 404)
+    assert.equal(get.body.code, 'TQ_ERR_DATASET_NOT_FOUND')
+  })
+
+  test('an unknown model, job and route', async () => {
+    const model = await send('POST', '/v1/models/nope/predict', { instances: [[1]] })
+    assert.equal(model.status, 404)
+    assert.equal(model.body.code, 'TQ_ERR_MODEL_NOT_FOUND')
+
+    const job = await send('GET', '/v1/jobs/00000000-0000-0000-0000-000000000000')
+    assert.equal(job.body.code, 'TQ_ERR_JOB_NOT_FOUND')
+
+    const route = await send('GET', '/v1/nothing')
+    assert.equal(route.status, 404)
+    assert.equal(route.body.code, 'TQ_ERR_ROUTE_NOT_FOUND')
+  })
+
+  test('a job without a spec for a model that has no version', async () => {
+    const res = await send('POST', '/v1/jobs', { model: 'fresh', dataset: iris })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.details.path, 'spec')
+  })
+
+  test('a CSV upload without its label option', async () => {
+    const res = await send('POST', '/v1/datasets?name=x', IRIS,
+      { 'content-type': 'text/csv' })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.details.path, 'query.label')
+  })
+
+  test('a body over MAX_UPLOAD_BYTES is a 413 and stores nothing', async () => {
+    const before = (await send('GET', '/v1/datasets')).body.datasets.length
+    const res = await send('POST', '/v1/datasets?name=big&label=species',
+      IRIS.repeat(20), { 'content-type': 'text/csv' })
+    assert.equal(res.status, 413)
+    assert.equal(res.body.code, 'TQ_ERR_REQUEST_TOO_LARGE')
+    const later = (await send('GET', '/v1/datasets')).body.datasets.length
+    assert.equal(later, before)
+  })
+
+  test('an unsupported content type is a 415', async () => {
+    const res = await send('POST', '/v1/datasets', 'x', {
+      'content-type': 'application/xml',
+    })
+    assert.equal(res.status, 415)
+    assert.equal(res.body.code, 'TQ_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE')
+  })
+})

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { cleanUp, startTestApi, testEnv, type TestApi } from './helpers/harness.ts'
+
+describe('while Redis is away the api answers 503 at once', () => {
+  // Port 1 on loopback: nothing listens there.
+  const env = testEnv({ REDIS_URL: 'redis://127.0.0.1:1' })
+  let api: TestApi
+
+  before(async () => {
+    api = await startTestApi(env)
+  })
+
+  after(async () => {
+    await api.close()
+    await cleanUp({ ...env, REDIS_URL: 'redis://127.0.0.1:6379' })
+  })
+
+  test('readiness is 503 and names Redis', async () => {
+    const res = await api.app.inject({ method: 'GET', url: '/health/ready' })
+    assert.equal(res.statusCode, 503)
+    assert.equal(res.json().redis, 'down')
+    assert.equal(res.json().store, 'ok')
+  })
+
+  test('queueing a job is a 503 with a code, not a hang', async () => {
+    const upload = await api.app.inject({
+      method: 'POST', url: '/v1/datasets',
+      payload: { name: 'd', rows: [{ x: [0], y: 0 }, { x: [1], y: 1 }] },
+    })
+    assert.equal(upload.statusCode, 201)
+
+    const started = Date.now()
+    const res = await api.app.inject({
+      method: 'POST', url: '/v1/jobs',
+      payload: {
+        model: 'm', dataset: upload.json().id,
+        spec: {
+          layers: [{ type: 'dense', units: 2, activation: 'softmax' }],
+          loss: 'categoricalCrossentropy', optimizer: { type: 'sgd' },
+        },
+      },
+    })
+    assert.equal(res.statusCode, 503)
+    assert.equal(res.json().code, 'TQ_ERR_UNAVAILABLE')
+    assert.ok(Date.now() - started < 2000)
+  })
+})

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
+import { pino } from 'pino'
+import type { DatasetRecord } from '../src/data/dataset.ts'
+import { checkSpec } from '../src/spec/check-spec.ts'
+import type { ModelSpec, TrainingSettings } from '../src/spec/schema.ts'
+import { initBackend, tf } from '../src/tf/backend.ts'
+
+const dataset: DatasetRecord = {
+  id: 'd', name: 'd', format: 'json', rows: 100, inputShape: [4],
+  task: 'classification', classes: ['a', 'b', 'c'],
+  preprocessing: { kind: 'tensor' }, createdAt: '',
+}
+
+const training: TrainingSettings = {
+  epochs: 1, batchSize: 8, validationSplit: 0, shuffle: true,
+}
+
+function spec(units: number, loss: ModelSpec['loss'] =
+  'categoricalCrossentropy'): ModelSpec {
+  return {
+    layers: [
+      { type: 'dense', units: 8, activation: 'relu',
+        kernelRegularizer: { l1: 0.01, l2: 0.01 } },
+      { type: 'dropout', rate: 0.5 },
+      { type: 'dense', units },
+      { type: 'activation', activation: 'softmax' },
+    ],
+    loss,
+    optimizer: { type: 'sgd', learningRate: 0.1 },
+  }
+}
+
+before(async () => {
+  await initBackend('wasm', pino({ level: 'silent' }))
+})
+
+test('a fitting spec gets the dataset input shape and leaks no tensors', () => {
+  const start = tf.memory().numTensors
+  const checked = checkSpec(spec(3), training, dataset)
+
+  assert.deepEqual(checked.input, { shape: [4] })
+  assert.equal(tf.memory().numTensors, start)
+})
+
+test('an output width that is not the class count names the layer', () => {
+  const start = tf.memory().numTensors
+  assert.throws(() => checkSpec(spec(5), training, dataset), (err: any) => {
+    assert.equal(err.code, 'TQ_ERR_SPEC_SHAPE_MISMATCH')
+    assert.equal(err.details.path, 'spec.layers[3]')
+    assert.match(err.message, /5 units but the dataset has 3 classes/)
+    return true
+  })
+  assert.equal(tf.memory().numTensors, start)
+})
+
+test('binary cross-entropy with one unit fits two classes only', () => {
+  const two = { ...dataset, classes: ['no', 'yes'] }
+  const sigmoid: ModelSpec = {
+    layers: [{ type: 'dense', units: 1, activation: 'sigmoid' }],
+    loss: 'binaryCrossentropy',
+    optimizer: { type: 'adam' },
+  }
+  assert.doesNotThrow(() => checkSpec(sigmoid, training, two))
+  assert.throws(() => checkSpec(sigmoid, training, dataset),
+    /binaryCrossentropy with 1 unit needs 2 classes/)
+})
+
+test('a classification loss on a regression dataset names the loss', () => {
+  const regression: DatasetRecord = { ...dataset, task: 'regression',
+    classes: undefined, targetShape: [1] }
+  assert.throws(() => checkSpec(spec(1), training, regression), (err: any) => {
+    assert.equal(err.details.path, 'spec.loss')
+    return true
+  })
+  assert.doesNotThrow(() =>
+    checkSpec(spec(1, 'meanSquaredError'), training, regression))
+})
+
+test('a declared input shape must be the dataset shape', () => {
+  const wrong = { ...spec(3), input: { shape: [5] } }
+  assert.throws(() => checkSpec(wrong, training, dataset),
+    /spec.input.shape \[5\] differs from the dataset's input shape \[4\]/)
+})
+
+test('early stopping on val_loss needs a validation split', () => {
+  const settings = { ...training,
+    earlyStopping: { monitor: 'val_loss', patience: 1, minDelta: 0 } }
+  assert.throws(() => checkSpec(spec(3), settings, dataset), (err: any) => {
+    assert.equal(err.code, 'TQ_ERR_SPEC_INVALID')
+    assert.equal(err.details.path, 'training.earlyStopping.monitor')
+    return true
+  })
+})
