@@ -141,4 +141,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main()
+try {
+  await main()
+} catch (err) {
+  console.error(`demo failed: ${(err as Error).message}`)
+  process.exitCode = 1
+}

@@ -46,12 +46,12 @@ async function main(argv: string[]): Promise<void> {
   try {
     running = await start(config, log)
   } catch (err) {
-    if (err instanceof NoRedisError) {
-      console.error(err.message)
-      process.exitCode = 1
-      return
-    }
-    throw err
+    // One line for the person at the terminal, the stack in the log.
+    if (!(err instanceof NoRedisError)) log.error({ err }, 'start failed')
+    console.error(err instanceof NoRedisError ? err.message
+      : `tensorq ${command}: ${(err as Error).message}`)
+    process.exitCode = 1
+    return
   }
 
   // One handler for signals and fatal errors; a second signal or the
@@ -60,6 +60,9 @@ async function main(argv: string[]): Promise<void> {
     if (err) log.error({ err }, 'fatal error, shutting down')
     else log.info({ signal }, 'shutting down')
     await running.close()
+    // close-with-grace exits 0 after a signal; a process that decided to
+    // fail first (dev, when its worker died) keeps its code.
+    if (process.exitCode) process.exit(process.exitCode)
   })
 }
 

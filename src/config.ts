@@ -34,6 +34,7 @@ export const ConfigSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1024, default: 256 * MiB }),
   MODEL_CACHE_BYTES: Type.Integer({ minimum: 0, default: 512 * MiB }),
+  MAX_MODEL_PARAMETERS: Type.Integer({ minimum: 1, default: 20_000_000 }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
 })

@@ -45,10 +45,15 @@ export const errors = {
     'The model spec or training settings are inconsistent.'),
   SpecUnknownLayer: define('TQ_ERR_SPEC_UNKNOWN_LAYER', 400,
     'A layer has a `type` tensorq does not know.'),
+  SpecTooLarge: define('TQ_ERR_SPEC_TOO_LARGE', 400,
+    'The model would have more parameters than `MAX_MODEL_PARAMETERS`.'),
   SpecShapeMismatch: define('TQ_ERR_SPEC_SHAPE_MISMATCH', 400,
     'Building the model against the dataset failed at the named layer, ' +
     'or its output does not fit the labels.'),
   JobNotFound: define('TQ_ERR_JOB_NOT_FOUND', 404, 'No job has this id.'),
+  JobDiverged: define('TQ_ERR_JOB_DIVERGED', 400,
+    'The loss became NaN or infinite; lower the learning rate or check ' +
+    'the data. Recorded on the job.'),
   JobTrainingFailed: define('TQ_ERR_JOB_TRAINING_FAILED', 500,
     'Training stopped on an unexpected error; recorded on the job, not ' +
     'sent as a reply.'),

@@ -12,6 +12,8 @@ const dataset: DatasetRecord = {
   preprocessing: { kind: 'tensor' }, createdAt: '',
 }
 
+const LIMIT = 1_000_000
+
 const training: TrainingSettings = {
   epochs: 1, batchSize: 8, validationSplit: 0, shuffle: true,
 }
@@ -37,7 +39,7 @@ before(async () => {
 
 test('a fitting spec gets the dataset input shape and leaks no tensors', () => {
   const start = tf.memory().numTensors
-  const checked = checkSpec(spec(3), training, dataset)
+  const checked = checkSpec(spec(3), training, dataset, LIMIT)
 
   assert.deepEqual(checked.input, { shape: [4] })
   assert.equal(tf.memory().numTensors, start)
@@ -45,7 +47,7 @@ test('a fitting spec gets the dataset input shape and leaks no tensors', () => {
 
 test('an output width that is not the class count names the layer', () => {
   const start = tf.memory().numTensors
-  assert.throws(() => checkSpec(spec(5), training, dataset), (err: any) => {
+  assert.throws(() => checkSpec(spec(5), training, dataset, LIMIT), (err: any) => {
     assert.equal(err.code, 'TQ_ERR_SPEC_SHAPE_MISMATCH')
     assert.equal(err.details.path, 'spec.layers[3]')
     assert.match(err.message, /5 units but the dataset has 3 classes/)
@@ -61,32 +63,52 @@ test('binary cross-entropy with one unit fits two classes only', () => {
     loss: 'binaryCrossentropy',
     optimizer: { type: 'adam' },
   }
-  assert.doesNotThrow(() => checkSpec(sigmoid, training, two))
-  assert.throws(() => checkSpec(sigmoid, training, dataset),
+  assert.doesNotThrow(() => checkSpec(sigmoid, training, two, LIMIT))
+  assert.throws(() => checkSpec(sigmoid, training, dataset, LIMIT),
     /binaryCrossentropy with 1 unit needs 2 classes/)
 })
 
 test('a classification loss on a regression dataset names the loss', () => {
   const regression: DatasetRecord = { ...dataset, task: 'regression',
     classes: undefined, targetShape: [1] }
-  assert.throws(() => checkSpec(spec(1), training, regression), (err: any) => {
+  assert.throws(() => checkSpec(spec(1), training, regression, LIMIT), (err: any) => {
     assert.equal(err.details.path, 'spec.loss')
     return true
   })
   assert.doesNotThrow(() =>
-    checkSpec(spec(1, 'meanSquaredError'), training, regression))
+    checkSpec(spec(1, 'meanSquaredError'), training, regression, LIMIT))
 })
 
 test('a declared input shape must be the dataset shape', () => {
   const wrong = { ...spec(3), input: { shape: [5] } }
-  assert.throws(() => checkSpec(wrong, training, dataset),
+  assert.throws(() => checkSpec(wrong, training, dataset, LIMIT),
     /spec.input.shape \[5\] differs from the dataset's input shape \[4\]/)
+})
+
+test('a spec over the parameter limit is refused before it is built', () => {
+  const huge: ModelSpec = {
+    layers: [
+      { type: 'dense', units: 65536 },
+      { type: 'dense', units: 65536 },
+      { type: 'dense', units: 3 },
+    ],
+    loss: 'categoricalCrossentropy',
+    optimizer: { type: 'adam' },
+  }
+  const start = tf.memory().numBytes
+  assert.throws(() => checkSpec(huge, training, dataset, LIMIT), (err: any) => {
+    assert.equal(err.code, 'TQ_ERR_SPEC_TOO_LARGE')
+    assert.equal(err.details.parameters, 4 * 65536 + 65536 + 65536 * 65536 +
+      65536 + 65536 * 3 + 3)
+    return true
+  })
+  assert.equal(tf.memory().numBytes, start)
 })
 
 test('early stopping on val_loss needs a validation split', () => {
   const settings = { ...training,
     earlyStopping: { monitor: 'val_loss', patience: 1, minDelta: 0 } }
-  assert.throws(() => checkSpec(spec(3), settings, dataset), (err: any) => {
+  assert.throws(() => checkSpec(spec(3), settings, dataset, LIMIT), (err: any) => {
     assert.equal(err.code, 'TQ_ERR_SPEC_INVALID')
     assert.equal(err.details.path, 'training.earlyStopping.monitor')
     return true

@@ -63,6 +63,30 @@ describe('a job that cannot train fails at once, with its error', () => {
     assert.match(job.error.message, /5 units but the dataset has 2 classes/)
   })
 
+  test('a loss that overflows fails the job as diverged, without retries', async () => {
+    const upload = await api.app.inject({
+      method: 'POST', url: '/v1/datasets',
+      payload: { name: 'huge', rows: [
+        { x: [1e30], y: 1e30 }, { x: [-1e30], y: 0.5 }, { x: [3e30], y: 2.5 },
+      ] },
+    })
+    const queued = await api.queue.enqueue({
+      model: 'diverges', dataset: upload.json().id,
+      spec: {
+        layers: [{ type: 'dense', units: 1 }],
+        loss: 'meanSquaredError',
+        optimizer: { type: 'sgd', learningRate: 10 },
+      },
+      training: { ...TRAINING, epochs: 5 },
+    })
+
+    const job = await failedJob(queued.id)
+    assert.equal(job.state, 'failed')
+    assert.equal(job.attempts, 1)
+    assert.equal(job.error.code, 'TQ_ERR_JOB_DIVERGED')
+    assert.match(job.error.message, /diverged: the loss became .* in epoch 1/)
+  })
+
   test('a dataset that is gone by the time the job runs', async () => {
     const other = await api.app.inject({
       method: 'POST', url: '/v1/datasets',

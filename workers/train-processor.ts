@@ -22,14 +22,33 @@ export interface ProcessorDeps {
 
 type TrainingJob = Job<TrainingJobData, TrainingResult>
 
+/** Where training diverged, once it has. */
+interface Divergence {
+  epoch?: number
+}
+
 function callbacks(
   job: TrainingJob,
   log: Logger,
   backend: string,
   history: HistoryRow[],
+  model: tf.LayersModel,
+  divergence: Divergence,
 ): tf.CustomCallbackArgs[] {
   const epochs = job.data.training.epochs
+  let epochNow = 0
   return [{
+    onEpochBegin: async (epoch) => {
+      epochNow = epoch + 1
+    },
+    // Once the loss is NaN every later weight is NaN too; stop at the
+    // batch where it happens rather than train the rest for nothing.
+    onBatchEnd: async (_batch, logs) => {
+      if (logs && !Number.isFinite(logs.loss)) {
+        divergence.epoch = epochNow
+        model.stopTraining = true
+      }
+    },
     onEpochEnd: async (epoch, logs = {}) => {
       const row: HistoryRow = { epoch: epoch + 1, ...logs }
       history.push(row)
@@ -63,8 +82,9 @@ async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
     await job.updateProgress({ backend: deps.backend, epoch: 0,
       epochs: training.epochs, metrics: {}, history })
     const stop = training.earlyStopping
+    const divergence: Divergence = {}
     const fitCallbacks = [
-      ...callbacks(job, log, deps.backend, history),
+      ...callbacks(job, log, deps.backend, history, model, divergence),
       ...(stop ? [tf.callbacks.earlyStopping(stop)] : []),
     ]
 
@@ -76,6 +96,11 @@ async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
       verbose: 0,
       callbacks: fitCallbacks,
     })
+    if (divergence.epoch !== undefined) {
+      throw new errors.JobDiverged(`training diverged: the loss became ` +
+        `${history.at(-1)?.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
+        'lower the learning rate or check the data')
+    }
 
     const { epoch: _epoch, ...metrics } = history.at(-1) ?? { epoch: 0 }
     const artifacts = await serializeModel(model)
@@ -147,7 +172,9 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       const last = bad || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
       const message = (err as Error).message
       const code = bad ? err.code : codeOf(errors.JobTrainingFailed)
-      log.error({ err, code, final: last }, 'training failed')
+      // A bad spec or dataset is the client's doing, not ours: warn.
+      if (bad) log.warn({ code, reason: message }, 'training refused')
+      else log.error({ err, code, final: last }, 'training failed')
 
       if (last) await finish(job, deps, { error: { code, message } })
       if (bad) throw new UnrecoverableError(message)

@@ -8,7 +8,8 @@ import { redisServerOnPath, startLocalRedis } from './local-redis.ts'
 /** Raised when no Redis can be had; its message is the one line to print. */
 export class NoRedisError extends Error {}
 
-function startWorkerProcess(log: Logger): ChildProcess {
+function startWorkerProcess(log: Logger, closing: () => boolean):
+  ChildProcess {
   // The same entry point as this process (bin/tensorq.js or src/cli.ts,
   // with tsx's loader flags in execArgv), asked for a worker. Training
   // then runs in its own process, never on the api's event loop.
@@ -16,7 +17,16 @@ function startWorkerProcess(log: Logger): ChildProcess {
     [...process.execArgv, process.argv[1], 'worker'],
     { stdio: 'inherit', env: process.env })
   child.on('exit', (code, signal) => {
-    log.info({ pid: child.pid, code, signal }, 'worker process exited')
+    if (closing()) {
+      log.info({ pid: child.pid, code, signal }, 'worker process exited')
+      return
+    }
+    // Without its worker, dev would queue jobs that never run. Going down
+    // through the one signal handler closes everything else in order.
+    log.error({ pid: child.pid, code, signal },
+      'worker process died; stopping tensorq dev')
+    process.exitCode = 1
+    process.kill(process.pid, 'SIGTERM')
   })
   return child
 }
@@ -54,10 +64,18 @@ export async function startDev(config: Config, log: Logger):
     log.info({ url: config.REDIS_URL, pid: redis.pid }, 'started local redis')
   }
 
-  const worker = startWorkerProcess(log)
-  const api = await startApi(config, log)
-
   let closing: Promise<void> | undefined
+  const worker = startWorkerProcess(log, () => closing !== undefined)
+  let api: Awaited<ReturnType<typeof startApi>>
+  try {
+    api = await startApi(config, log)
+  } catch (err) {
+    closing = Promise.resolve()
+    await stop(worker, 15000)
+    if (redis) await stop(redis, 5000)
+    throw err
+  }
+
   const close = () => {
     closing ??= (async () => {
       await api.close()

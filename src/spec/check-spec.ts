@@ -2,6 +2,7 @@ import type { DatasetRecord } from '../data/dataset.ts'
 import { showShape } from '../data/tensor-rows.ts'
 import { errors, withDetails } from '../errors.ts'
 import { buildModel, compileModel } from './build-model.ts'
+import { checkParameterLimit } from './limits.ts'
 import type { ModelSpec, TrainingSettings } from './schema.ts'
 import { targetEncoding } from './targets.ts'
 
@@ -37,6 +38,7 @@ export function checkSpec(
   spec: ModelSpec,
   training: TrainingSettings,
   dataset: DatasetRecord,
+  maxParameters: number,
 ): ModelSpec {
   const shape = spec.input?.shape ?? dataset.inputShape
   if (!sameShape(shape, dataset.inputShape)) {
@@ -46,6 +48,7 @@ export function checkSpec(
     { path: 'spec.input.shape' })
   }
   checkTraining(training, dataset.rows)
+  checkParameterLimit(spec, shape, maxParameters)
 
   const model = buildModel(spec, shape)
   try {

@@ -42,7 +42,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       const spec = body.spec ?? await specOfLatest(deps, body.model)
       const training = Value.Default(TrainingSettings,
         structuredClone(body.training ?? {})) as TrainingSettings
-      const checked = checkSpec(spec, training, dataset)
+      const checked = checkSpec(spec, training, dataset,
+        deps.config.MAX_MODEL_PARAMETERS)
 
       const job = await deps.queue.enqueue({
         model: body.model,
