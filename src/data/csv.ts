@@ -1,0 +1,171 @@
+import { parse } from 'csv-parse/sync'
+import { errors, withDetails } from '../errors.ts'
+import type { EncodedDataset, Feature, Task } from './dataset.ts'
+import { encodeLabels } from './labels.ts'
+import { encodeTableRow, featureWidth, parseNumber } from './table-encoding.ts'
+
+/** Options of a CSV upload, from the query string. */
+export interface CsvOptions {
+  name: string
+  label: string
+  /** Feature columns to keep, in this order; all but the label if absent. */
+  features?: string[]
+  /** Columns to treat as categories even when their values look numeric. */
+  categorical?: string[]
+  task?: Task
+}
+
+interface Line {
+  record: string[]
+  info: { lines: number }
+}
+
+function invalid(message: string, details: Record<string, unknown>) {
+  return withDetails(new errors.DatasetInvalid(message), details)
+}
+
+function readLines(text: string): Line[] {
+  try {
+    return parse(text, {
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      info: true,
+    }) as Line[]
+  } catch (err) {
+    const e = err as Error & { lines?: number }
+    throw invalid(`line ${e.lines ?? '?'}: ${e.message}`, { line: e.lines })
+  }
+}
+
+function checkHeader(header: string[], opts: CsvOptions): void {
+  const seen = new Set<string>()
+  header.forEach((name, i) => {
+    if (name === '') {
+      throw invalid(`line 1: column ${i + 1} has no name`, { line: 1 })
+    }
+    if (seen.has(name)) {
+      throw invalid(`line 1: column name ${name} appears twice`,
+        { line: 1, column: name })
+    }
+    seen.add(name)
+  })
+
+  const wanted = [opts.label, ...(opts.features ?? [])]
+  for (const name of wanted) {
+    if (!seen.has(name)) {
+      throw invalid(`column ${name} is not in the header ` +
+        `(${header.join(', ')})`, { column: name })
+    }
+  }
+}
+
+function describeFeature(
+  name: string,
+  cells: string[],
+  lines: number[],
+  categorical: boolean,
+): Feature {
+  const missing = cells.findIndex((c) => c === '')
+  if (missing >= 0) {
+    throw invalid(`line ${lines[missing]}, column ${name}: the value is ` +
+      'missing', { line: lines[missing], column: name })
+  }
+
+  const numbers = cells.map(parseNumber)
+  const numeric = numbers.filter((n) => n !== undefined).length
+  if (categorical || numeric === 0) {
+    const values = [...new Set(cells)].sort()
+    return { name, kind: 'categorical', values }
+  }
+
+  const bad = numbers.findIndex((n) => n === undefined)
+  if (bad >= 0) {
+    throw invalid(`line ${lines[bad]}, column ${name}: ` +
+      `${JSON.stringify(cells[bad])} is not a finite number (the column's ` +
+      'other values are numeric; list it in `categorical` to treat it as ' +
+      'categories)', { line: lines[bad], column: name })
+  }
+
+  const n = numbers.length
+  const mean = (numbers as number[]).reduce((a, b) => a + b, 0) / n
+  const variance = (numbers as number[])
+    .reduce((a, b) => a + (b - mean) ** 2, 0) / n
+  // A constant column carries no information; a std of 1 keeps it finite.
+  const std = Math.sqrt(variance) || 1
+  return { name, kind: 'numeric', mean, std }
+}
+
+/**
+ * Parses a CSV table with a header row. The label column gives the
+ * targets; the other columns (or `features`) become standardized numbers
+ * or one-hot categories, with what it takes to do so again at predict.
+ */
+export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
+  const all = readLines(text)
+  if (all.length === 0) throw invalid('the CSV is empty', {})
+  const [head, ...body] = all
+  const header = head.record
+  checkHeader(header, opts)
+  if (body.length === 0) {
+    throw invalid('the CSV has a header but no rows', { line: 1 })
+  }
+
+  for (const { record, info } of body) {
+    if (record.length !== header.length) {
+      throw invalid(`line ${info.lines}: ${record.length} fields where the ` +
+        `header has ${header.length}`, { line: info.lines })
+    }
+  }
+
+  const lines = body.map((l) => l.info.lines)
+  const names = opts.features ?? header.filter((h) => h !== opts.label)
+  if (names.length === 0) throw invalid('no feature columns besides the label', {})
+  const columns = names.map((n) => header.indexOf(n))
+  const categorical = new Set(opts.categorical ?? [])
+  const features = names.map((name, j) => describeFeature(name,
+    body.map((l) => l.record[columns[j]]), lines, categorical.has(name)))
+
+  const width = features.reduce((a, f) => a + featureWidth(f), 0)
+  const x = new Float32Array(body.length * width)
+  body.forEach((l, i) => {
+    const raw = columns.map((c) => l.record[c])
+    const problem = encodeTableRow(features, raw, x, i * width)
+    if (problem) throw invalid(`line ${l.info.lines}, ${problem}`, { line: l.info.lines })
+  })
+
+  const labelColumn = header.indexOf(opts.label)
+  const labelCells = body.map((l) => l.record[labelColumn])
+  const emptyLabel = labelCells.findIndex((c) => c === '')
+  if (emptyLabel >= 0) {
+    throw invalid(`line ${lines[emptyLabel]}, column ${opts.label}: the ` +
+      'label is missing', { line: lines[emptyLabel], column: opts.label })
+  }
+  const numericLabels = labelCells.every((c) => parseNumber(c) !== undefined)
+  const labels = encodeLabels(
+    numericLabels ? labelCells.map(Number) : labelCells,
+    {
+      task: opts.task,
+      integers: 'value',
+      where: (i) => `line ${lines[i]}, column ${opts.label}`,
+    },
+  )
+
+  return {
+    record: {
+      name: opts.name,
+      format: 'csv',
+      rows: body.length,
+      inputShape: [width],
+      task: labels.task,
+      classes: labels.classes,
+      classCounts: labels.classCounts,
+      targetShape: labels.targetShape,
+      featureNames: names,
+      preprocessing: { kind: 'table', label: opts.label, features },
+    },
+    x,
+    y: labels.y,
+  }
+}

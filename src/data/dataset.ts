@@ -1,0 +1,60 @@
+/** What a dataset's labels are for. */
+export type Task = 'classification' | 'regression'
+
+/** A numeric CSV column, standardized with the stats kept here. */
+export interface NumericFeature {
+  name: string
+  kind: 'numeric'
+  mean: number
+  std: number
+}
+
+/** A string CSV column, one-hot encoded over `values`. */
+export interface CategoricalFeature {
+  name: string
+  kind: 'categorical'
+  values: string[]
+}
+
+export type Feature = NumericFeature | CategoricalFeature
+
+/**
+ * How raw input becomes the model's input, kept with the dataset and the
+ * model versions trained on it, so predict accepts what the upload had.
+ */
+export type Preprocessing =
+  | { kind: 'tensor' }
+  | { kind: 'table'; label: string; features: Feature[] }
+
+/** A dataset's record: what GET /v1/datasets/{id} answers. */
+export interface DatasetRecord {
+  id: string
+  name: string
+  format: 'json' | 'csv'
+  rows: number
+  inputShape: number[]
+  task: Task
+  /** Class names; index i is output unit i. Classification only. */
+  classes?: string[]
+  classCounts?: number[]
+  /** Regression targets per row. */
+  targetShape?: number[]
+  featureNames?: string[]
+  preprocessing: Preprocessing
+  createdAt: string
+}
+
+/**
+ * A parsed dataset ready to store: `x` holds `rows × prod(inputShape)`
+ * floats; `y` holds one class index per row, or the regression targets.
+ */
+export interface EncodedDataset {
+  record: Omit<DatasetRecord, 'id' | 'createdAt'>
+  x: Float32Array
+  y: Float32Array
+}
+
+/** The product of a shape's dimensions. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1)
+}

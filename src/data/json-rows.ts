@@ -1,0 +1,71 @@
+import { errors, withDetails } from '../errors.ts'
+import { sizeOf, type EncodedDataset, type Task } from './dataset.ts'
+import { encodeLabels } from './labels.ts'
+import { shapeOf, writeRow } from './tensor-rows.ts'
+
+/** The JSON upload: rows of `{ x, y }`, x a number or nested number array. */
+export interface JsonRowsUpload {
+  name: string
+  rows: Array<{ x: unknown; y?: unknown }>
+  task?: Task
+}
+
+/**
+ * Turns JSON rows into a dataset. Every row's `x` must have the shape of
+ * the first row's, and every row needs a `y`.
+ */
+export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
+  const { rows } = upload
+  if (rows.length === 0) {
+    throw withDetails(new errors.DatasetInvalid('rows: the dataset is empty'),
+      { path: 'rows' })
+  }
+
+  const first = shapeOf(rows[0].x)
+  const inputShape = first.length === 0 ? [1] : first
+  const size = sizeOf(inputShape)
+  if (size === 0) {
+    throw withDetails(new errors.DatasetInvalid(
+      'rows[0].x: an empty array has no features'), { row: 0, path: 'rows[0].x' })
+  }
+
+  const x = new Float32Array(rows.length * size)
+  rows.forEach((row, i) => {
+    // A bare number is a row of one feature.
+    const value = first.length === 0 && typeof row.x === 'number' ? [row.x] : row.x
+    const problem = writeRow(value, inputShape, x, i * size, `rows[${i}].x`)
+    if (problem) {
+      throw withDetails(new errors.DatasetInvalid(
+        `${problem.path}: ${problem.message}`), { row: i, path: problem.path })
+    }
+  })
+
+  const missing = rows.findIndex((r) => r.y === undefined || r.y === null)
+  if (missing >= 0) {
+    throw withDetails(new errors.DatasetInvalid(
+      `rows[${missing}].y: the label is missing`),
+    { row: missing, path: `rows[${missing}].y` })
+  }
+
+  const labels = encodeLabels(rows.map((r) => r.y), {
+    task: upload.task,
+    integers: 'index',
+    where: (i) => `rows[${i}].y`,
+  })
+
+  return {
+    record: {
+      name: upload.name,
+      format: 'json',
+      rows: rows.length,
+      inputShape,
+      task: labels.task,
+      classes: labels.classes,
+      classCounts: labels.classCounts,
+      targetShape: labels.targetShape,
+      preprocessing: { kind: 'tensor' },
+    },
+    x,
+    y: labels.y,
+  }
+}

@@ -1,0 +1,76 @@
+import { sizeOf } from './dataset.ts'
+
+/** Why a row does not fit, and where in it. */
+export interface RowProblem {
+  path: string
+  message: string
+}
+
+/**
+ * The shape of a nested array of numbers, e.g. [28, 28, 1]; a bare number
+ * has shape []. Walks only the first element of each level: `writeRow`
+ * checks the rest while it copies.
+ */
+export function shapeOf(value: unknown): number[] {
+  const shape: number[] = []
+  let v = value
+  while (Array.isArray(v)) {
+    shape.push(v.length)
+    v = v[0]
+  }
+  return shape
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i])
+}
+
+/** `[28, 28]` as text. */
+export function showShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`
+}
+
+/**
+ * Copies one row (a nested array of `shape`) into `out` at `offset`,
+ * checking every level's length and that every value is a finite number.
+ * Returns what is wrong and where (under `path`), or undefined.
+ */
+export function writeRow(
+  value: unknown,
+  shape: readonly number[],
+  out: Float32Array,
+  offset: number,
+  path: string,
+): RowProblem | undefined {
+  const given = shapeOf(value)
+  if (!sameShape(given, shape)) {
+    return { path, message: `shape ${showShape(given)} where ` +
+      `${showShape(shape)} was expected` }
+  }
+
+  let i = offset
+  const walk = (v: unknown, depth: number, at: string): RowProblem | undefined => {
+    if (depth === shape.length) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        return { path: at,
+          message: `not a finite number (${JSON.stringify(v) ?? 'undefined'})` }
+      }
+      out[i++] = v
+      return undefined
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      const len = Array.isArray(v) ? `length ${v.length}` : 'not an array'
+      return { path: at, message: `${len} where an array of ` +
+        `${shape[depth]} was expected (rows must not be ragged)` }
+    }
+    for (let j = 0; j < v.length; j++) {
+      const problem = walk(v[j], depth + 1, `${at}[${j}]`)
+      if (problem) return problem
+    }
+    return undefined
+  }
+
+  const problem = walk(value, 0, path)
+  if (!problem && i - offset !== sizeOf(shape)) throw new Error('row size')
+  return problem
+}
