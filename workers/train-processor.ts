@@ -1,4 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq'
+import type { DatasetRecord } from '../src/data/dataset.ts'
 import { loadDataset } from '../src/data/dataset-store.ts'
 import { codeOf, errors, isTqError } from '../src/errors.ts'
 import type { Logger } from '../src/log.ts'
@@ -8,7 +9,7 @@ import type {
 } from '../src/queue/training-job.ts'
 import { publishVersion } from '../src/serving/model-registry.ts'
 import { buildModel, compileModel } from '../src/spec/build-model.ts'
-import { targetEncoding } from '../src/spec/targets.ts'
+import { targetEncoding, type TargetEncoding } from '../src/spec/targets.ts'
 import type { ArtifactStore } from '../src/store/artifact-store.ts'
 import { tf } from '../src/tf/backend.ts'
 import { serializeModel } from '../src/tf/model-io.ts'
@@ -62,6 +63,78 @@ function callbacks(
   }]
 }
 
+type Tensors = { xs: tf.Tensor; ys: tf.Tensor }
+
+/** Fits the model, reporting each epoch; returns the history. */
+async function fit(
+  job: TrainingJob,
+  model: tf.LayersModel,
+  { xs, ys }: Tensors,
+  deps: ProcessorDeps,
+  log: Logger,
+): Promise<HistoryRow[]> {
+  const { training } = job.data
+  const history: HistoryRow[] = []
+  await job.updateProgress({ backend: deps.backend, epoch: 0,
+    epochs: training.epochs, metrics: {}, history })
+
+  const stop = training.earlyStopping
+  const divergence: Divergence = {}
+  await model.fit(xs, ys, {
+    epochs: training.epochs,
+    batchSize: training.batchSize,
+    validationSplit: training.validationSplit || undefined,
+    shuffle: training.shuffle,
+    verbose: 0,
+    callbacks: [
+      ...callbacks(job, log, deps.backend, history, model, divergence),
+      ...(stop ? [tf.callbacks.earlyStopping(stop)] : []),
+    ],
+  })
+
+  if (divergence.epoch !== undefined) {
+    throw new errors.JobDiverged(`training diverged: the loss became ` +
+      `${history.at(-1)?.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
+      'lower the learning rate or check the data')
+  }
+  return history
+}
+
+/** Stores the trained model as the next version of its name. */
+async function publish(
+  job: TrainingJob,
+  model: tf.LayersModel,
+  record: DatasetRecord,
+  encoding: TargetEncoding,
+  history: HistoryRow[],
+  deps: ProcessorDeps,
+): Promise<number> {
+  const { epoch: _epoch, ...metrics } = history.at(-1) ?? { epoch: 0 }
+  const artifacts = await serializeModel(model)
+  const manifest = await publishVersion(deps.store, {
+    model: job.data.model,
+    job: job.id!,
+    dataset: record.id,
+    backend: deps.backend,
+    spec: job.data.spec,
+    training: job.data.training,
+    targetEncoding: encoding,
+    metrics,
+    epochs: history.length,
+    inputShape: record.inputShape,
+    task: record.task,
+    classes: record.classes,
+    targetShape: record.targetShape,
+    preprocessing: record.preprocessing,
+    featureNames: record.featureNames,
+    sizes: {
+      parameters: model.countParams(),
+      weightBytes: artifacts.weights.byteLength,
+    },
+  }, artifacts)
+  return manifest.version
+}
+
 async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
   Promise<TrainingResult> {
   const { model: name, spec, training } = job.data
@@ -72,68 +145,24 @@ async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
 
   const { record } = data
   const model = buildModel(spec, record.inputShape)
-  const encoding = targetEncoding(record, spec, model.outputs[0].shape)
-  compileModel(model, spec)
-  const { xs, ys } = trainingTensors(record, data.x, data.y, encoding,
-    training.shuffle)
-
+  let tensors: Tensors | undefined
   try {
-    const history: HistoryRow[] = []
-    await job.updateProgress({ backend: deps.backend, epoch: 0,
-      epochs: training.epochs, metrics: {}, history })
-    const stop = training.earlyStopping
-    const divergence: Divergence = {}
-    const fitCallbacks = [
-      ...callbacks(job, log, deps.backend, history, model, divergence),
-      ...(stop ? [tf.callbacks.earlyStopping(stop)] : []),
-    ]
+    const encoding = targetEncoding(record, spec, model.outputs[0].shape)
+    compileModel(model, spec)
+    tensors = trainingTensors(record, data.x, data.y, encoding,
+      training.shuffle)
 
-    await model.fit(xs, ys, {
-      epochs: training.epochs,
-      batchSize: training.batchSize,
-      validationSplit: training.validationSplit || undefined,
-      shuffle: training.shuffle,
-      verbose: 0,
-      callbacks: fitCallbacks,
-    })
-    if (divergence.epoch !== undefined) {
-      throw new errors.JobDiverged(`training diverged: the loss became ` +
-        `${history.at(-1)?.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
-        'lower the learning rate or check the data')
-    }
-
-    const { epoch: _epoch, ...metrics } = history.at(-1) ?? { epoch: 0 }
-    const artifacts = await serializeModel(model)
-    const manifest = await publishVersion(deps.store, {
-      model: name,
-      job: job.id!,
-      dataset: record.id,
-      backend: deps.backend,
-      spec,
-      training,
-      targetEncoding: encoding,
-      metrics,
-      epochs: history.length,
-      inputShape: record.inputShape,
-      task: record.task,
-      classes: record.classes,
-      targetShape: record.targetShape,
-      preprocessing: record.preprocessing,
-      featureNames: record.featureNames,
-      sizes: {
-        parameters: model.countParams(),
-        weightBytes: artifacts.weights.byteLength,
-      },
-    }, artifacts)
-
-    log.info({ model: name, version: manifest.version, metrics },
-      'model version stored')
-    return { model: name, version: manifest.version }
+    const history = await fit(job, model, tensors, deps, log)
+    const version = await publish(job, model, record, encoding, history, deps)
+    log.info({ model: name, version }, 'model version stored')
+    return { model: name, version }
   } finally {
+    // The optimizer is not the model's own (compileModel made it), so
+    // model.dispose() leaves its tensors behind.
     model.optimizer?.dispose()
     model.dispose()
-    xs.dispose()
-    ys.dispose()
+    tensors?.xs.dispose()
+    tensors?.ys.dispose()
   }
 }
 
