@@ -442,6 +442,8 @@ export interface paths {
                                 code: string;
                                 message: string;
                             };
+                            /** @description Why the last attempt failed, while a retry is queued. */
+                            lastError?: string;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -530,6 +532,8 @@ export interface paths {
                                 code: string;
                                 message: string;
                             };
+                            /** @description Why the last attempt failed, while a retry is queued. */
+                            lastError?: string;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { encodeCsv } from '../src/data/csv.ts'
 
-const IRIS = readFileSync(new URL('../../shared/data/iris.csv', import.meta.url),
+const IRIS = readFileSync(new URL('./fixtures/iris.csv', import.meta.url),
   'utf8')
 
 function rejects(text: string, pattern: RegExp, details?: object) {

@@ -9,7 +9,7 @@ import {
   type TestApi, type TestWorker,
 } from './helpers/harness.ts'
 
-const IRIS = readFileSync(new URL('../../shared/data/iris.csv', import.meta.url),
+const IRIS = readFileSync(new URL('./fixtures/iris.csv', import.meta.url),
   'utf8')
 
 type Client = ReturnType<typeof createClient<paths>>
@@ -28,6 +28,7 @@ describe('through the HTTP API with the generated client', () => {
   let api: TestApi
   let worker: TestWorker
   let client: Client
+  let irisId: string
 
   before(async () => {
     api = await startTestApi(env, true)
@@ -71,6 +72,7 @@ describe('through the HTTP API with the generated client', () => {
       },
     })
     assert.equal(queued.response.status, 202)
+    assert.equal(queued.data!.state, 'queued')
     assert.equal(queued.response.headers.get('location'),
       `/v1/jobs/${queued.data!.id}`)
 
@@ -115,7 +117,7 @@ describe('through the HTTP API with the generated client', () => {
     const err = res.error as { code: string; message: string; details: any }
     assert.equal(err.code, 'TQ_ERR_PREDICT_INVALID_INSTANCE')
     assert.equal(err.details.path, 'instances[1]')
-    assert.match(err.message, /shape \[783\] where \[784\] was expected/)
+    assert.match(err.message, /shape \[783\] where shape \[784\] was expected/)
   })
 
   test('iris CSV: raw rows as objects come back as species names', async () => {
@@ -124,6 +126,7 @@ describe('through the HTTP API with the generated client', () => {
     })
     assert.equal(upload.status, 201)
     const dataset = await upload.json() as { id: string }
+    irisId = dataset.id
 
     const queued = await client.POST('/v1/jobs', {
       body: {
@@ -137,11 +140,15 @@ describe('through the HTTP API with the generated client', () => {
           optimizer: { type: 'adam', learningRate: 0.02 },
           metrics: ['accuracy'],
         },
-        training: { epochs: 40, batchSize: 16 },
+        training: { epochs: 60, batchSize: 16, validationSplit: 0.2,
+          earlyStopping: { monitor: 'val_loss', patience: 3 } },
       },
     })
     const job = await finished(client, queued.data!.id, 60_000)
     assert.equal(job.state, 'completed', JSON.stringify(job.error))
+    assert.equal(job.attempts, 1)
+    assert.ok(job.history.length <= 60)
+    assert.ok('val_acc' in job.history[0])
 
     const res = await client.POST('/v1/models/{name}/predict', {
       params: { path: { name: 'iris' } },
@@ -159,6 +166,34 @@ describe('through the HTTP API with the generated client', () => {
     })
     assert.equal(bad.response.status, 400)
     assert.match((bad.error as { message: string }).message,
-      /instances\[0\]: missing column sepal_width/)
+      /instances\[0\]: missing columns sepal_width, petal_length/)
+  })
+
+  test('early stopping ends training once val_loss stops improving', async () => {
+    // A minDelta no epoch can reach: the second epoch is no improvement.
+    const queued = await client.POST('/v1/jobs', {
+      body: {
+        model: 'iris-early', dataset: irisId,
+        training: { epochs: 50, validationSplit: 0.2,
+          earlyStopping: { monitor: 'val_loss', patience: 1, minDelta: 100 } },
+        spec: {
+          layers: [{ type: 'dense', units: 3, activation: 'softmax' }],
+          loss: 'categoricalCrossentropy',
+          optimizer: { type: 'sgd' },
+        },
+      },
+    })
+    const job = await finished(client, queued.data!.id, 60_000)
+    assert.equal(job.state, 'completed', JSON.stringify(job.error))
+    assert.equal(job.history.length, 2)
+
+    // Named alone, the model trains again with its spec and settings.
+    const again = await client.POST('/v1/jobs', {
+      body: { model: 'iris-early', dataset: irisId },
+    })
+    assert.equal(again.response.status, 202)
+    const second = await finished(client, again.data!.id, 60_000)
+    assert.equal(second.history.length, 2)
+    assert.deepEqual(second.result, { model: 'iris-early', version: 2 })
   })
 })

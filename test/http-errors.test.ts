@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
 import { cleanUp, startTestApi, testEnv, type TestApi } from './helpers/harness.ts'
 
-const IRIS = readFileSync(new URL('../../shared/data/iris.csv', import.meta.url),
+const IRIS = readFileSync(new URL('./fixtures/iris.csv', import.meta.url),
   'utf8')
 
 const GOOD_SPEC = {
@@ -156,10 +156,12 @@ describe('bad input gets a 4xx with a code that says where', () => {
   })
 
   test('an unsupported content type is a 415', async () => {
-    const res = await send('POST', '/v1/datasets', 'x', {
-      'content-type': 'application/xml',
-    })
-    assert.equal(res.status, 415)
-    assert.equal(res.body.code, 'TQ_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE')
+    for (const type of ['application/xml', 'text/plain']) {
+      for (const url of ['/v1/datasets', '/v1/jobs']) {
+        const res = await send('POST', url, 'x', { 'content-type': type })
+        assert.equal(res.status, 415, `${type} to ${url}`)
+        assert.equal(res.body.code, 'TQ_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE')
+      }
+    }
   })
 })

@@ -56,7 +56,7 @@ test('fractional labels are regression', () => {
 
 test('rows of different lengths name the row', () => {
   rejects([{ x: [1, 2, 3], y: 0 }, { x: [1, 2], y: 1 }], 'rows[1].x',
-    /shape \[2\] where \[3\] was expected/)
+    /shape \[2\] where shape \[3\] was expected/)
 })
 
 test('ragged nesting names the entry', () => {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
+import { saveJobRecord } from '../src/queue/job-record.ts'
+import { openStore } from '../src/store/open-store.ts'
 import { cleanUp, startTestApi, testEnv, type TestApi } from './helpers/harness.ts'
 
 describe('while Redis is away the api answers 503 at once', () => {
@@ -21,6 +24,25 @@ describe('while Redis is away the api answers 503 at once', () => {
     assert.equal(res.statusCode, 503)
     assert.equal(res.json().redis, 'down')
     assert.equal(res.json().store, 'ok')
+  })
+
+  test('a finished job is still answered from the store', async () => {
+    // The record a worker writes when a job finishes.
+    const id = randomUUID()
+    await saveJobRecord(openStore(env.TENSORQ_STORE), {
+      id, state: 'completed', model: 'm', dataset: 'd', attempts: 1,
+      history: [{ epoch: 1, loss: 0.5 }], result: { model: 'm', version: 1 },
+      createdAt: new Date().toISOString(),
+    })
+
+    const res = await api.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })
+    assert.equal(res.statusCode, 200)
+    assert.equal(res.json().state, 'completed')
+
+    const other = await api.app.inject({
+      method: 'GET', url: `/v1/jobs/${randomUUID()}`,
+    })
+    assert.equal(other.statusCode, 503)
   })
 
   test('queueing a job is a 503 with a code, not a hang', async () => {

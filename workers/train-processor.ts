@@ -35,10 +35,13 @@ function callbacks(
   history: HistoryRow[],
   model: tf.LayersModel,
   divergence: Divergence,
-): tf.CustomCallbackArgs[] {
+): tf.CustomCallback {
   const epochs = job.data.training.epochs
   let epochNow = 0
-  return [{
+  // A CustomCallback instance, not a plain object: tfjs wraps the whole
+  // list in CustomCallbacks unless its first entry is a callback object,
+  // and a wrapped EarlyStopping loses its `this`.
+  return new tf.CustomCallback({
     onEpochBegin: async (epoch) => {
       epochNow = epoch + 1
     },
@@ -60,7 +63,7 @@ function callbacks(
       await job.updateProgress(progress)
       log.info({ epoch: epoch + 1, epochs, loss, metrics }, 'epoch finished')
     },
-  }]
+  })
 }
 
 type Tensors = { xs: tf.Tensor; ys: tf.Tensor }
@@ -87,7 +90,7 @@ async function fit(
     shuffle: training.shuffle,
     verbose: 0,
     callbacks: [
-      ...callbacks(job, log, deps.backend, history, model, divergence),
+      callbacks(job, log, deps.backend, history, model, divergence),
       ...(stop ? [tf.callbacks.earlyStopping(stop)] : []),
     ],
   })

@@ -2,6 +2,7 @@ import { Worker } from 'bullmq'
 import type { Config } from '../src/config.ts'
 import type { Logger } from '../src/log.ts'
 import { connectRedis } from '../src/queue/connection.ts'
+import { logRedisErrors } from '../src/queue/redis-errors.ts'
 import { TRAINING_QUEUE } from '../src/queue/training-job.ts'
 import { openStore } from '../src/store/open-store.ts'
 import { initBackend } from '../src/tf/backend.ts'
@@ -35,7 +36,7 @@ export async function startWorker(config: Config, log: Logger):
   worker.on('failed', (job, err) =>
     log.warn({ jobId: job?.id, reason: err.message }, 'job failed'))
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled'))
-  worker.on('error', (err) => log.error({ err }, 'worker error'))
+  logRedisErrors(worker, log, 'worker')
 
   await worker.waitUntilReady()
   log.info({ queue: TRAINING_QUEUE, prefix: config.TENSORQ_QUEUE_PREFIX,

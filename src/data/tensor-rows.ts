@@ -21,6 +21,12 @@ export function shapeOf(value: unknown): number[] {
   return shape
 }
 
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'object') return 'an object'
+  return `a ${typeof value}`
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i])
 }
@@ -44,8 +50,10 @@ export function writeRow(
 ): RowProblem | undefined {
   const given = shapeOf(value)
   if (!sameShape(given, shape)) {
-    return { path, message: `shape ${showShape(given)} where ` +
-      `${showShape(shape)} was expected` }
+    const what = given.length > 0 || typeof value === 'number'
+      ? `shape ${showShape(given)}` : describe(value)
+    return { path, message: `${what} where shape ${showShape(shape)} was ` +
+      'expected' }
   }
 
   let i = offset

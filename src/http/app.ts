@@ -57,6 +57,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  // JSON and CSV only: Fastify's default text/plain parser would hand a
+  // string to routes that expect an object, instead of answering 415.
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('text/csv', { parseAs: 'string' },
     (_req, body, done) => done(null, body))
   app.addSchema(ErrorBody)

@@ -13,7 +13,8 @@ export function connectRedis(url: string, waitForRedis: boolean): Redis {
   return new Redis(url, { maxRetriesPerRequest: waitForRedis ? null : 1 })
 }
 
-const DOWN = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/
+const DOWN = new RegExp('Connection is closed|Stream isn\'t writeable|' +
+  'ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN')
 
 /** True for the errors ioredis raises while Redis cannot be reached. */
 export function isRedisDown(err: unknown): boolean {

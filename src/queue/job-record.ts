@@ -19,6 +19,8 @@ export interface JobRecord {
   history: HistoryRow[]
   result?: TrainingResult
   error?: { code: string; message: string }
+  /** Why the last attempt failed, while the job waits to be retried. */
+  lastError?: string
   createdAt: string
   startedAt?: string
   finishedAt?: string
@@ -64,6 +66,9 @@ export async function recordOfBullJob(
   if (p) {
     const { history: _history, backend: _backend, ...progress } = p
     record.progress = progress
+  }
+  if (state === 'queued' && job.attemptsMade > 0 && job.failedReason) {
+    record.lastError = job.failedReason
   }
   if (state === 'completed') {
     record.result = job.returnvalue

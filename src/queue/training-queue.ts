@@ -5,6 +5,7 @@ import { errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
 import { isRedisDown } from './connection.ts'
+import { logRedisErrors } from './redis-errors.ts'
 import {
   isJobId, loadJobRecord, recordOfBullJob, type JobRecord,
 } from './job-record.ts'
@@ -36,9 +37,8 @@ export class TrainingQueue {
       prefix: opts.prefix,
     })
     // An EventEmitter 'error' without a listener would end the process;
-    // Redis going away is logged here and answered 503 per request.
-    this.queue.on('error', (err) =>
-      opts.log.warn({ reason: err.message }, 'training queue error'))
+    // Redis going away is logged and answered 503 per request.
+    logRedisErrors(this.queue, opts.log, 'training queue')
     this.#store = opts.store
     this.#attempts = opts.attempts
   }
@@ -76,7 +76,9 @@ export class TrainingQueue {
       removeOnComplete: { age: WEEK_S, count: 1000 },
       removeOnFail: { age: WEEK_S, count: 1000 },
     })
-    return recordOfBullJob(job)
+    // Just added: a worker may already hold it, but to the client that
+    // queued it, it is queued.
+    return { ...(await recordOfBullJob(job)), state: 'queued' }
   }
 
   /**
@@ -86,7 +88,12 @@ export class TrainingQueue {
   async get(id: string): Promise<JobRecord | undefined> {
     if (!isJobId(id)) return undefined
 
-    const job = await this.#redis(() => this.queue.getJob(id))
+    // A finished job is answered from the store even while Redis is away.
+    const job = await this.#redis(() => this.queue.getJob(id)).catch(async (err) => {
+      const stored = await loadJobRecord(this.#store, id)
+      if (stored) return undefined
+      throw err
+    })
     if (!job) return loadJobRecord(this.#store, id)
 
     const record = await recordOfBullJob(job)

@@ -2,6 +2,7 @@ import type { Config } from '../config.ts'
 import { buildApp, type App } from '../http/app.ts'
 import type { Logger } from '../log.ts'
 import { connectRedis } from '../queue/connection.ts'
+import { logRedisErrors } from '../queue/redis-errors.ts'
 import { TrainingQueue } from '../queue/training-queue.ts'
 import { ModelCache } from '../serving/model-cache.ts'
 import { openStore } from '../store/open-store.ts'
@@ -23,7 +24,7 @@ export async function createApi(config: Config, log: Logger):
   const backend = await initBackend(config.TENSORQ_BACKEND, log)
   const store = openStore(config.TENSORQ_STORE)
   const redis = connectRedis(config.REDIS_URL, false)
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
+  logRedisErrors(redis, log, 'api')
   const queue = new TrainingQueue({
     connection: redis,
     log,

@@ -18,12 +18,12 @@ function startWorkerProcess(log: Logger, closing: () => boolean):
     { stdio: 'inherit', env: process.env })
   child.on('exit', (code, signal) => {
     if (closing()) {
-      log.info({ pid: child.pid, code, signal }, 'worker process exited')
+      log.info({ childPid: child.pid, code, signal }, 'worker process exited')
       return
     }
     // Without its worker, dev would queue jobs that never run. Going down
     // through the one signal handler closes everything else in order.
-    log.error({ pid: child.pid, code, signal },
+    log.error({ childPid: child.pid, code, signal },
       'worker process died; stopping tensorq dev')
     process.exitCode = 1
     process.kill(process.pid, 'SIGTERM')
@@ -61,7 +61,8 @@ export async function startDev(config: Config, log: Logger):
         'redis`, or set REDIS_URL')
     }
     redis = await startLocalRedis(config.REDIS_URL)
-    log.info({ url: config.REDIS_URL, pid: redis.pid }, 'started local redis')
+    log.info({ url: config.REDIS_URL, childPid: redis.pid },
+      'started local redis')
   }
 
   let closing: Promise<void> | undefined

@@ -35,7 +35,8 @@ function tableRow(
   const row = instance as Record<string, unknown>
   const missing = names.filter((n) => !(n in row))
   if (missing.length > 0) {
-    throw invalid(`missing column ${missing.join(', ')}`, index)
+    const noun = missing.length === 1 ? 'column' : 'columns'
+    throw invalid(`missing ${noun} ${missing.join(', ')}`, index)
   }
   return names.map((n) => row[n])
 }

@@ -2,7 +2,9 @@ import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Value } from '@sinclair/typebox/value'
 import { loadDatasetRecord } from '../../data/dataset-store.ts'
 import { errors, withDetails } from '../../errors.ts'
-import { listVersions, readManifest } from '../../serving/model-registry.ts'
+import {
+  listVersions, readManifest, type ModelManifest,
+} from '../../serving/model-registry.ts'
 import { checkSpec } from '../../spec/check-spec.ts'
 import { TrainingSettings, type ModelSpec } from '../../spec/schema.ts'
 import type { AppDeps } from '../app.ts'
@@ -10,11 +12,13 @@ import { ErrorRef, IdParams } from '../schemas/common.ts'
 import { CreateJobBody, JobRecordSchema } from '../schemas/jobs.ts'
 
 // Without a spec, a job trains the model's latest spec again (on the same
-// or a new dataset), so a client can refresh a model by naming it alone.
-async function specOfLatest(deps: AppDeps, model: string): Promise<ModelSpec> {
+// or a new dataset), with its training settings unless new ones are given,
+// so a client can refresh a model by naming it alone.
+async function latestManifest(deps: AppDeps, model: string):
+  Promise<ModelManifest> {
   const latest = (await listVersions(deps.store, model)).at(-1)
   const manifest = latest && await readManifest(deps.store, model, latest)
-  if (manifest) return manifest.spec
+  if (manifest) return manifest
 
   throw withDetails(new errors.RequestInvalid(`spec is required: model ` +
     `${model} has no version to take a spec from`), { path: 'spec' })
@@ -39,9 +43,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
           `dataset: no dataset ${body.dataset}`), { path: 'dataset' })
       }
 
-      const spec = body.spec ?? await specOfLatest(deps, body.model)
+      const previous = body.spec ? undefined
+        : await latestManifest(deps, body.model)
+      const spec = body.spec ?? previous!.spec
       const training = Value.Default(TrainingSettings,
-        structuredClone(body.training ?? {})) as TrainingSettings
+        structuredClone(body.training ?? previous?.training ?? {})) as
+        TrainingSettings
       const checked = checkSpec(spec, training, dataset,
         deps.config.MAX_MODEL_PARAMETERS)
 

@@ -37,6 +37,9 @@ export const JobRecordSchema = Type.Object({
     code: Type.String(),
     message: Type.String(),
   })),
+  lastError: Type.Optional(Type.String({
+    description: 'Why the last attempt failed, while a retry is queued.',
+  })),
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Type.Optional(Type.String({ format: 'date-time' })),
   finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
