@@ -130,6 +130,8 @@ export interface paths {
                                 classes?: string[];
                                 classCounts?: number[];
                                 targetShape?: number[];
+                                /** @description Smallest and largest target. */
+                                targetRange?: number[];
                                 featureNames?: string[];
                                 /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                                 preprocessing: unknown;
@@ -149,6 +151,7 @@ export interface paths {
         post: {
             parameters: {
                 query?: {
+                    /** @description Any text without control characters. */
                     name?: string;
                     format?: "csv";
                     /** @description The label column (required for CSV). */
@@ -166,6 +169,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Any text without control characters. */
                         name: string;
                         /** @enum {string} */
                         format?: "json";
@@ -200,6 +204,8 @@ export interface paths {
                             classes?: string[];
                             classCounts?: number[];
                             targetShape?: number[];
+                            /** @description Smallest and largest target. */
+                            targetRange?: number[];
                             featureNames?: string[];
                             /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                             preprocessing: unknown;
@@ -280,6 +286,8 @@ export interface paths {
                             classes?: string[];
                             classCounts?: number[];
                             targetShape?: number[];
+                            /** @description Smallest and largest target. */
+                            targetRange?: number[];
                             featureNames?: string[];
                             /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                             preprocessing: unknown;
@@ -425,14 +433,14 @@ export interface paths {
                             progress?: {
                                 epoch: number;
                                 epochs: number;
-                                loss?: number;
+                                loss?: number | null;
                                 metrics: {
-                                    [key: string]: number;
+                                    [key: string]: number | null;
                                 };
                             };
-                            /** @description One row per epoch: epoch, loss, val_loss and the metrics as tfjs names them (acc, val_acc, …). */
+                            /** @description One row per epoch: epoch, loss, val_loss and the metrics as tfjs names them (acc, val_acc, …); null where a value was NaN. */
                             history: {
-                                [key: string]: number;
+                                [key: string]: number | null;
                             }[];
                             result?: {
                                 model: string;
@@ -515,14 +523,14 @@ export interface paths {
                             progress?: {
                                 epoch: number;
                                 epochs: number;
-                                loss?: number;
+                                loss?: number | null;
                                 metrics: {
-                                    [key: string]: number;
+                                    [key: string]: number | null;
                                 };
                             };
-                            /** @description One row per epoch: epoch, loss, val_loss and the metrics as tfjs names them (acc, val_acc, …). */
+                            /** @description One row per epoch: epoch, loss, val_loss and the metrics as tfjs names them (acc, val_acc, …); null where a value was NaN. */
                             history: {
-                                [key: string]: number;
+                                [key: string]: number | null;
                             }[];
                             result?: {
                                 model: string;
@@ -643,7 +651,7 @@ export interface paths {
                                 backend: string;
                                 epochs: number;
                                 metrics: {
-                                    [key: string]: number;
+                                    [key: string]: number | null;
                                 };
                             }[];
                         };
@@ -681,7 +689,8 @@ export interface paths {
         post: {
             parameters: {
                 query?: {
-                    version?: number;
+                    /** @description A version number; the latest when absent. */
+                    version?: string;
                 };
                 header?: never;
                 path: {

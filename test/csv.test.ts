@@ -95,3 +95,35 @@ test('numeric labels are regression when asked', () => {
   assert.equal(data.record.task, 'regression')
   assert.deepEqual(Array.from(data.y), [0.5, 1.5])
 })
+
+test('hexadecimal and other non-decimal cells are not numbers', () => {
+  rejects('a,y\n1,x\n0x10,z\n', /line 3, column a: "0x10"/)
+})
+
+test('feature and categorical lists must name real, distinct non-label columns', () => {
+  const csv = 'a,b,y\n1,2,x\n3,4,z\n'
+  const opts = { name: 't', label: 'y' }
+  assert.throws(() => encodeCsv(csv, { ...opts, features: ['a', 'y'] }),
+    /query.features: y is the label column/)
+  assert.throws(() => encodeCsv(csv, { ...opts, features: ['a', 'a'] }),
+    /query.features: column a is listed twice/)
+  assert.throws(() => encodeCsv(csv, { ...opts, categorical: ['zzz'] }),
+    /query.categorical: column zzz is not in the header/)
+})
+
+test('an id-like string column is refused, not one-hot encoded', () => {
+  const rows = Array.from({ length: 1500 }, (_, i) => `id${i},${i % 2}`)
+  rejects(`id,y\n${rows.join('\n')}\n`,
+    /column id has 1500 distinct values, more than the 1000/)
+})
+
+test('a wide CSV parses in linear time', () => {
+  const width = 20_000
+  const header = Array.from({ length: width }, (_, i) => `c${i}`).join(',')
+  const row = (k: number) => Array.from({ length: width }, () => k).join(',')
+  const started = Date.now()
+  const data = encodeCsv(`${header},y\n${row(1)},a\n${row(2)},b\n`,
+    { name: 't', label: 'y' })
+  assert.deepEqual(data.record.inputShape, [width])
+  assert.ok(Date.now() - started < 5000)
+})

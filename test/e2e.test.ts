@@ -167,6 +167,15 @@ describe('through the HTTP API with the generated client', () => {
     assert.equal(bad.response.status, 400)
     assert.match((bad.error as { message: string }).message,
       /instances\[0\]: missing columns sepal_width, petal_length/)
+
+    // Finite, but standardized past float32: the output would be NaN.
+    const huge = await client.POST('/v1/models/{name}/predict', {
+      params: { path: { name: 'iris' } },
+      body: { instances: [[5.1, 3.5, 1.4, 0.2], [3e38, 3.0, 6.1, 2.3]] },
+    })
+    assert.equal(huge.response.status, 400)
+    assert.match((huge.error as { message: string }).message,
+      /instances\[1\]: the model output is not finite/)
   })
 
   test('early stopping ends training once val_loss stops improving', async () => {

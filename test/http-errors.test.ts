@@ -164,4 +164,58 @@ describe('bad input gets a 4xx with a code that says where', () => {
       }
     }
   })
+
+  test('types are not converted: "8" is not 8', async () => {
+    const spec = structuredClone(GOOD_SPEC) as any
+    spec.layers[0].units = '8'
+    const res = await job(spec)
+    assert.equal(res.status, 400)
+    assert.equal(res.body.details.path, 'spec.layers[0].units')
+    assert.match(res.body.message, /must be integer/)
+  })
+
+  test('an unknown query option is refused', async () => {
+    const res = await send('POST', '/v1/datasets?name=x&label=species&feature=a',
+      IRIS, { 'content-type': 'text/csv' })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.details.path, 'query.feature')
+  })
+
+  test('content types are case-insensitive', async () => {
+    const res = await send('POST', '/v1/datasets?name=iris2&label=species', IRIS,
+      { 'content-type': 'Text/CSV; charset=utf-8' })
+    assert.equal(res.status, 201)
+  })
+
+  test('an upload with no body says what to send', async () => {
+    const res = await send('POST', '/v1/datasets')
+    assert.equal(res.status, 400)
+    assert.match(res.body.message, /the body is empty/)
+  })
+
+  test('odd model names are unknown models, not server errors', async () => {
+    for (const name of ['%2e%2e', '.tmp', 'a%2F..%2Fb', 'x'.repeat(120)]) {
+      const res = await send('POST', `/v1/models/${name}/predict`,
+        { instances: [[1]] })
+      assert.equal(res.status, 404, name)
+      // The router may see a decoded `/` and match no route at all.
+      assert.match(res.body.code, /^TQ_ERR_(MODEL|ROUTE)_NOT_FOUND$/, name)
+    }
+    const res = await send('GET', '/v1/models/a%00b')
+    assert.ok(res.status === 404 || res.status === 400, String(res.status))
+    assert.match(res.body.code, /^TQ_ERR_/)
+  })
+
+  test('a malformed URL gets a catalogue code', async () => {
+    const res = await send('GET', '/v1/datasets/%zz')
+    assert.equal(res.status, 400)
+    assert.match(res.body.code, /^TQ_ERR_/)
+  })
+
+  test('a version that is not a number', async () => {
+    const res = await send('POST', '/v1/models/m/predict?version=abc',
+      { instances: [[1]] })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.details.path, 'query.version')
+  })
 })

@@ -66,11 +66,56 @@ test('ragged nesting names the entry', () => {
 
 test('a value that is not a finite number names the entry', () => {
   rejects([{ x: [1, 2], y: 0 }, { x: [1, 'a'], y: 1 }], 'rows[1].x[1]',
-    /not a finite number \("a"\)/)
+    /not a finite float32 number \("a"\)/)
 })
 
 test('a missing label and mixed label kinds name the row', () => {
   rejects([{ x: [1], y: 0 }, { x: [2] }], 'rows[1].y', /label is missing/)
   rejects([{ x: [1], y: 0 }, { x: [2], y: 'a' }], 'rows[1].y',
     /label is a string but the first row's is a number/)
+})
+
+test('values that overflow float32 are refused, not stored as Infinity', () => {
+  rejects([{ x: [1, 2], y: 0 }, { x: [1e39, 2], y: 1 }], 'rows[1].x[0]',
+    /not a finite float32 number \(1e\+39\)/)
+  rejects([{ x: [1], y: 0.5 }, { x: [2], y: 1e39 }], 'rows[1].y',
+    /finite float32/)
+})
+
+test('one class present is one class, whatever the indexes say', () => {
+  rejects([{ x: [1], y: 1 }, { x: [2], y: 1 }], 'rows[0].y', /only one class \(1\)/)
+  rejects([{ x: [1], y: [0, 1] }, { x: [2], y: [0, 1] }], 'rows[0].y',
+    /only one class/)
+})
+
+test('one-hot labels keep their width when a class is absent', () => {
+  const data = encodeJsonRows({ name: 't', rows: [
+    { x: [1], y: [1, 0, 0] }, { x: [2], y: [0, 1, 0] },
+  ] })
+  assert.deepEqual(data.record.classes, ['0', '1', '2'])
+  assert.deepEqual(data.record.classCounts, [1, 1, 0])
+})
+
+test('a class index past the class limit names the row', () => {
+  rejects([{ x: [1], y: 0 }, { x: [2], y: 10_000_000 }], 'rows[1].y',
+    /class index 10000000 is past the limit of 10000 classes/)
+})
+
+test('nesting deeper than 8 levels is refused without recursion', () => {
+  let deep: unknown = 1
+  for (let i = 0; i < 200_000; i++) deep = [deep]
+  rejects([{ x: deep, y: 0 }, { x: deep, y: 1 }], 'rows[0].x',
+    /nested deeper than 8 levels/)
+})
+
+test('many rows with integer labels do not overflow the stack', () => {
+  const rows = Array.from({ length: 300_000 }, (_, i) => ({ x: i, y: i % 2 }))
+  const data = encodeJsonRows({ name: 't', rows })
+  assert.equal(data.record.rows, 300_000)
+})
+
+test('an error message quotes at most a little of the bad value', () => {
+  assert.throws(() => encodeJsonRows({ name: 't', rows: [
+    { x: [1], y: 0 }, { x: [2], y: { big: 'v'.repeat(100_000) } },
+  ] }), (err: any) => err.message.length < 300)
 })

@@ -114,3 +114,42 @@ test('early stopping on val_loss needs a validation split', () => {
     return true
   })
 })
+
+test('a validation split that leaves no rows to train on', () => {
+  const settings = { ...training, validationSplit: 0.995 }
+  assert.throws(() => checkSpec(spec(3), settings, dataset, LIMIT),
+    /leaves no rows for validation or none for training/)
+})
+
+test('duplicate layer names name the second layer', () => {
+  const named = spec(3)
+  named.layers[0].name = 'a'
+  named.layers[2].name = 'a'
+  assert.throws(() => checkSpec(named, training, dataset, LIMIT), (err: any) => {
+    assert.equal(err.code, 'TQ_ERR_SPEC_INVALID')
+    assert.equal(err.details.path, 'spec.layers[2].name')
+    return true
+  })
+})
+
+test('a layer name tfjs also generates is a 400, not a crash', () => {
+  const named = spec(3)
+  named.layers[0].name = 'a'
+  named.layers[2].name = 'a_input'
+  assert.throws(() => checkSpec(named, training, dataset, LIMIT), (err: any) => {
+    assert.equal(err.statusCode, 400)
+    return true
+  })
+})
+
+test('binary cross-entropy needs regression targets in [0, 1]', () => {
+  const regression: DatasetRecord = { ...dataset, task: 'regression',
+    classes: undefined, targetShape: [1], targetRange: [-3, 200000] }
+  const sigmoid: ModelSpec = {
+    layers: [{ type: 'dense', units: 1, activation: 'sigmoid' }],
+    loss: 'binaryCrossentropy',
+    optimizer: { type: 'adam' },
+  }
+  assert.throws(() => checkSpec(sigmoid, training, regression, LIMIT),
+    /needs targets between 0 and 1; the dataset's run from -3 to 200000/)
+})

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync'
 import { errors, withDetails } from '../errors.ts'
 import type { EncodedDataset, Feature, Task } from './dataset.ts'
+import { quote, shorten } from './finite.ts'
 import { encodeLabels } from './labels.ts'
 import { encodeTableRow, featureWidth, parseNumber } from './table-encoding.ts'
 
@@ -39,6 +40,34 @@ function readLines(text: string): Line[] {
   }
 }
 
+/** One-hot columns wider than this are ids or free text, not categories. */
+export const MAX_CATEGORIES = 1000
+
+function checkColumnList(
+  names: string[] | undefined,
+  seen: Set<string>,
+  option: string,
+  label: string,
+): void {
+  const listed = new Set<string>()
+  for (const name of names ?? []) {
+    const path = `query.${option}`
+    if (!seen.has(name)) {
+      throw invalid(`${path}: column ${name} is not in the header`,
+        { path, column: name })
+    }
+    if (name === label) {
+      throw invalid(`${path}: ${name} is the label column; a feature must ` +
+        'not be the label', { path, column: name })
+    }
+    if (listed.has(name)) {
+      throw invalid(`${path}: column ${name} is listed twice`,
+        { path, column: name })
+    }
+    listed.add(name)
+  }
+}
+
 function checkHeader(header: string[], opts: CsvOptions): void {
   const seen = new Set<string>()
   header.forEach((name, i) => {
@@ -52,13 +81,13 @@ function checkHeader(header: string[], opts: CsvOptions): void {
     seen.add(name)
   })
 
-  const wanted = [opts.label, ...(opts.features ?? [])]
-  for (const name of wanted) {
-    if (!seen.has(name)) {
-      throw invalid(`column ${name} is not in the header ` +
-        `(${header.join(', ')})`, { column: name })
-    }
+  if (!seen.has(opts.label)) {
+    throw invalid(`query.label: column ${opts.label} is not in the header ` +
+      `(${shorten(header.join(', '))})`,
+    { path: 'query.label', column: opts.label })
   }
+  checkColumnList(opts.features, seen, 'features', opts.label)
+  checkColumnList(opts.categorical, seen, 'categorical', opts.label)
 }
 
 function describeFeature(
@@ -77,13 +106,18 @@ function describeFeature(
   const numeric = numbers.filter((n) => n !== undefined).length
   if (categorical || numeric === 0) {
     const values = [...new Set(cells)].sort()
+    if (values.length > MAX_CATEGORIES) {
+      throw invalid(`column ${name} has ${values.length} distinct values, ` +
+        `more than the ${MAX_CATEGORIES} a one-hot column may have; leave ` +
+        'it out with `features`', { column: name })
+    }
     return { name, kind: 'categorical', values }
   }
 
   const bad = numbers.findIndex((n) => n === undefined)
   if (bad >= 0) {
     throw invalid(`line ${lines[bad]}, column ${name}: ` +
-      `${JSON.stringify(cells[bad])} is not a finite number (the column's ` +
+      `${quote(cells[bad])} is not a finite number (the column's ` +
       'other values are numeric; list it in `categorical` to treat it as ' +
       'categories)', { line: lines[bad], column: name })
   }
@@ -122,7 +156,8 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
   const lines = body.map((l) => l.info.lines)
   const names = opts.features ?? header.filter((h) => h !== opts.label)
   if (names.length === 0) throw invalid('no feature columns besides the label', {})
-  const columns = names.map((n) => header.indexOf(n))
+  const position = new Map(header.map((h, i) => [h, i]))
+  const columns = names.map((n) => position.get(n)!)
   const categorical = new Set(opts.categorical ?? [])
   const features = names.map((name, j) => describeFeature(name,
     body.map((l) => l.record[columns[j]]), lines, categorical.has(name)))
@@ -135,7 +170,7 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
     if (problem) throw invalid(`line ${l.info.lines}, ${problem}`, { line: l.info.lines })
   })
 
-  const labelColumn = header.indexOf(opts.label)
+  const labelColumn = position.get(opts.label)!
   const labelCells = body.map((l) => l.record[labelColumn])
   const emptyLabel = labelCells.findIndex((c) => c === '')
   if (emptyLabel >= 0) {
@@ -162,6 +197,7 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
       classes: labels.classes,
       classCounts: labels.classCounts,
       targetShape: labels.targetShape,
+      targetRange: labels.targetRange,
       featureNames: names,
       preprocessing: { kind: 'table', label: opts.label, features },
     },

@@ -39,6 +39,8 @@ export interface DatasetRecord {
   classCounts?: number[]
   /** Regression targets per row. */
   targetShape?: number[]
+  /** The smallest and largest regression target. */
+  targetRange?: [number, number]
   featureNames?: string[]
   preprocessing: Preprocessing
   createdAt: string

@@ -1,7 +1,7 @@
 import { errors, withDetails } from '../errors.ts'
 import { sizeOf, type EncodedDataset, type Task } from './dataset.ts'
 import { encodeLabels } from './labels.ts'
-import { shapeOf, writeRow } from './tensor-rows.ts'
+import { MAX_RANK, shapeOf, writeRow } from './tensor-rows.ts'
 
 /** The JSON upload: rows of `{ x, y }`, x a number or nested number array. */
 export interface JsonRowsUpload {
@@ -22,6 +22,10 @@ export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
   }
 
   const first = shapeOf(rows[0].x)
+  if (first.length > MAX_RANK) {
+    throw withDetails(new errors.DatasetInvalid(`rows[0].x: nested deeper ` +
+      `than ${MAX_RANK} levels`), { row: 0, path: 'rows[0].x' })
+  }
   const inputShape = first.length === 0 ? [1] : first
   const size = sizeOf(inputShape)
   if (size === 0) {
@@ -63,6 +67,7 @@ export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
       classes: labels.classes,
       classCounts: labels.classCounts,
       targetShape: labels.targetShape,
+      targetRange: labels.targetRange,
       preprocessing: { kind: 'tensor' },
     },
     x,

@@ -1,5 +1,6 @@
 import { errors, withDetails } from '../errors.ts'
 import type { Task } from './dataset.ts'
+import { isFloat32, quote } from './finite.ts'
 
 export interface EncodedLabels {
   task: Task
@@ -7,6 +8,17 @@ export interface EncodedLabels {
   classes?: string[]
   classCounts?: number[]
   targetShape?: number[]
+  targetRange?: [number, number]
+}
+
+function rangeOf(y: Float32Array): [number, number] {
+  let min = Infinity
+  let max = -Infinity
+  for (const v of y) {
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  return [min, max]
 }
 
 /** Options that decide how label values are read. */
@@ -42,9 +54,14 @@ function countClasses(y: Float32Array, k: number): number[] {
   return counts
 }
 
-function fromNames(names: string[]): EncodedLabels {
+function fromNames(names: string[], opts: LabelOptions): EncodedLabels {
   const classes = [...new Set(names)].sort((a, b) =>
     a.localeCompare(b, 'en', { numeric: true }))
+  if (classes.length > MAX_CLASSES) {
+    throw invalid(`${classes.length} distinct labels, past the limit of ` +
+      `${MAX_CLASSES} classes; for numeric targets pass task=regression`, 0,
+    opts.where(0))
+  }
   const index = new Map(classes.map((c, i) => [c, i]))
   const y = Float32Array.from(names, (n) => index.get(n)!)
   return {
@@ -53,11 +70,25 @@ function fromNames(names: string[]): EncodedLabels {
   }
 }
 
-function fromIndexes(values: number[], opts: LabelOptions): EncodedLabels {
+/** More classes than this is a mistake (an id column), not a task. */
+export const MAX_CLASSES = 10_000
+
+function fromIndexes(
+  values: number[],
+  opts: LabelOptions,
+  width?: number,
+): EncodedLabels {
+  let max = 0
   values.forEach((v, i) => {
     if (v < 0) throw invalid('a class index must be 0 or more', i, opts.where(i))
+    if (v >= MAX_CLASSES) {
+      throw invalid(`class index ${v} is past the limit of ${MAX_CLASSES} ` +
+        'classes; for numeric targets pass task=regression', i, opts.where(i))
+    }
+    if (v > max) max = v
   })
-  const k = Math.max(...values) + 1
+  // One-hot labels say how many classes there are, present or not.
+  const k = width ?? max + 1
   const y = Float32Array.from(values)
   const classes = Array.from({ length: k }, (_, i) => String(i))
   return { task: 'classification', y, classes, classCounts: countClasses(y, k) }
@@ -73,7 +104,7 @@ function fromVectors(values: number[][], opts: LabelOptions): EncodedLabels {
   })
 
   if (opts.task !== 'regression' && values.every(isOneHot)) {
-    return fromIndexes(values.map((v) => v.indexOf(1)), opts)
+    return fromIndexes(values.map((v) => v.indexOf(1)), opts, width)
   }
   if (opts.task === 'classification') {
     const bad = values.findIndex((v) => !isOneHot(v))
@@ -88,9 +119,8 @@ type Kind = 'string' | 'number' | 'vector'
 
 function kindOf(v: unknown): Kind | undefined {
   if (typeof v === 'string') return 'string'
-  if (typeof v === 'number') return Number.isFinite(v) ? 'number' : undefined
-  if (Array.isArray(v) && v.length > 0 &&
-    v.every((x) => typeof x === 'number' && Number.isFinite(x))) return 'vector'
+  if (typeof v === 'number') return isFloat32(v) ? 'number' : undefined
+  if (Array.isArray(v) && v.length > 0 && v.every(isFloat32)) return 'vector'
   return undefined
 }
 
@@ -107,9 +137,8 @@ export function encodeLabels(
   values.forEach((v, i) => {
     const kind = kindOf(v)
     if (kind === undefined) {
-      throw invalid('a label must be a string, a finite number or a ' +
-        `non-empty array of finite numbers (got ${JSON.stringify(v)})`, i,
-      opts.where(i))
+      throw invalid('a label must be a string, a finite float32 number or ' +
+        `a non-empty array of them (got ${quote(v)})`, i, opts.where(i))
     }
     if (kind !== first) {
       throw invalid(`label is a ${kind} but the first row's is a ${first}`,
@@ -118,11 +147,13 @@ export function encodeLabels(
   })
 
   const labels = encode(values, first!, opts)
-  if (labels.task === 'classification' && labels.classes!.length < 2) {
+  const present = labels.classes?.filter((_, i) => labels.classCounts![i] > 0)
+  if (present && present.length < 2) {
     throw withDetails(new errors.DatasetInvalid(
-      `only one class (${labels.classes![0]}) in the labels; ` +
-      'classification needs two or more'), { classes: labels.classes })
+      `only one class (${present[0]}) in the labels; classification ` +
+      'needs two or more'), { path: opts.where(0), classes: present })
   }
+  if (labels.task === 'regression') labels.targetRange = rangeOf(labels.y)
   return labels
 }
 
@@ -133,7 +164,7 @@ function encode(values: unknown[], kind: Kind, opts: LabelOptions) {
     if (opts.task === 'regression') {
       throw invalid('regression needs numeric labels', 0, opts.where(0))
     }
-    return fromNames(values as string[])
+    return fromNames(values as string[], opts)
   }
 
   const numbers = values as number[]
@@ -147,5 +178,5 @@ function encode(values: unknown[], kind: Kind, opts: LabelOptions) {
     throw invalid('a class label must be a whole number', bad, opts.where(bad))
   }
   if (opts.integers === 'index') return fromIndexes(numbers, opts)
-  return fromNames(numbers.map(String))
+  return fromNames(numbers.map(String), opts)
 }

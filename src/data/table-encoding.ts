@@ -1,16 +1,22 @@
 import type { Feature } from './dataset.ts'
+import { isFloat32, quote, shorten } from './finite.ts'
 
 /** The width a feature takes in the model input. */
 export function featureWidth(f: Feature): number {
   return f.kind === 'numeric' ? 1 : f.values.length
 }
 
+// Decimal notation only: Number() would also take '0x10', '0b1' and ''.
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+
 /** A raw table cell as a number, or undefined when it is not one. */
 export function parseNumber(raw: unknown): number | undefined {
-  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : undefined
-  if (typeof raw !== 'string' || raw.trim() === '') return undefined
-  const n = Number(raw)
-  return Number.isFinite(n) ? n : undefined
+  if (typeof raw === 'number') return isFloat32(raw) ? raw : undefined
+  if (typeof raw !== 'string') return undefined
+  const text = raw.trim()
+  if (!DECIMAL.test(text)) return undefined
+  const n = Number(text)
+  return isFloat32(n) ? n : undefined
 }
 
 /**
@@ -33,17 +39,19 @@ export function encodeTableRow(
     if (feature.kind === 'numeric') {
       const n = parseNumber(value)
       if (n === undefined) {
-        return `column ${feature.name}: ${JSON.stringify(value ?? null)} ` +
-          'is not a finite number'
+        return `column ${feature.name}: ${quote(value ?? null)} is not a ` +
+          'finite float32 number'
       }
       out[i++] = (n - feature.mean) / feature.std
       continue
     }
 
-    const k = feature.values.indexOf(String(value))
-    if (value === undefined || value === null || k < 0) {
-      return `column ${feature.name}: ${JSON.stringify(value ?? null)} is ` +
-        `not one of its categories (${feature.values.join(', ')})`
+    // Cells were trimmed when the vocabulary was made; so are these.
+    const k = typeof value === 'string' || typeof value === 'number'
+      ? feature.values.indexOf(String(value).trim()) : -1
+    if (k < 0) {
+      return `column ${feature.name}: ${quote(value ?? null)} is not one ` +
+        `of its categories (${shorten(feature.values.join(', '))})`
     }
     out.fill(0, i, i + feature.values.length)
     out[i + k] = 1

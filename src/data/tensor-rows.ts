@@ -1,4 +1,5 @@
 import { sizeOf } from './dataset.ts'
+import { isFloat32, quote } from './finite.ts'
 
 /** Why a row does not fit, and where in it. */
 export interface RowProblem {
@@ -6,15 +7,19 @@ export interface RowProblem {
   message: string
 }
 
+/** Deeper nesting than any input shape tensorq builds models for. */
+export const MAX_RANK = 8
+
 /**
  * The shape of a nested array of numbers, e.g. [28, 28, 1]; a bare number
  * has shape []. Walks only the first element of each level: `writeRow`
- * checks the rest while it copies.
+ * checks the rest while it copies. Stops past MAX_RANK, so that absurdly
+ * deep input costs nothing.
  */
 export function shapeOf(value: unknown): number[] {
   const shape: number[] = []
   let v = value
-  while (Array.isArray(v)) {
+  while (Array.isArray(v) && shape.length <= MAX_RANK) {
     shape.push(v.length)
     v = v[0]
   }
@@ -59,9 +64,8 @@ export function writeRow(
   let i = offset
   const walk = (v: unknown, depth: number, at: string): RowProblem | undefined => {
     if (depth === shape.length) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        return { path: at,
-          message: `not a finite number (${JSON.stringify(v) ?? 'undefined'})` }
+      if (!isFloat32(v)) {
+        return { path: at, message: `not a finite float32 number (${quote(v)})` }
       }
       out[i++] = v
       return undefined

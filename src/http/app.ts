@@ -11,7 +11,9 @@ import type { Logger } from '../log.ts'
 import type { TrainingQueue } from '../queue/training-queue.ts'
 import type { ModelCache } from '../serving/model-cache.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
-import { errorHandler, notFoundHandler } from './error-handler.ts'
+import {
+  clientErrorHandler, errorHandler, notFoundHandler,
+} from './error-handler.ts'
 import { datasetRoutes } from './routes/datasets.ts'
 import { healthRoutes } from './routes/health.ts'
 import { jobRoutes } from './routes/jobs.ts'
@@ -44,11 +46,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.config.MAX_UPLOAD_BYTES,
+    // Model names may be 128 characters; the default limit is 100.
+    maxParamLength: 256,
+    // Errors Fastify raises before routing (a malformed URL) go through
+    // the same handler, so they carry TQ_ERR_ codes too.
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
     ajv: {
       customOptions: {
         // Unknown fields are an error, not silently dropped: a typo such
         // as `unit` for `units` must not train a different model.
         removeAdditional: false,
+        // No silent conversions ("8" for 8, null for false): the query
+        // string declares its numbers as patterns and parses them.
+        coerceTypes: false,
         discriminator: true,
         allErrors: false,
       },

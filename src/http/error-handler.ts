@@ -1,6 +1,9 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { errors, isTqError, withDetails, type TqError } from '../errors.ts'
+import type { Duplex } from 'node:stream'
+import {
+  codeOf, errors, isTqError, withDetails, type TqError,
+} from '../errors.ts'
 import { LAYER_TYPES } from '../spec/schema.ts'
 import { describeValidationError } from './validation-path.ts'
 
@@ -96,4 +99,22 @@ export function notFoundHandler(
   return errorHandler(
     new errors.RouteNotFound(`no route ${request.method} ${request.url}`),
     request, reply)
+}
+
+/**
+ * Answers requests Node's HTTP parser rejects (a Content-Length that does
+ * not match, bad headers) in the usual error shape, then closes.
+ */
+export function clientErrorHandler(err: Error, socket: Duplex): void {
+  if (!socket.writable) return
+  const body = JSON.stringify({
+    statusCode: 400,
+    code: codeOf(errors.RequestInvalid),
+    error: 'Bad Request',
+    message: 'the request could not be parsed as HTTP',
+  })
+  socket.end('HTTP/1.1 400 Bad Request\r\n' +
+    'Content-Type: application/json; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Connection: close\r\n\r\n' + body)
 }

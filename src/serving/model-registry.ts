@@ -1,5 +1,7 @@
 import type { DatasetRecord } from '../data/dataset.ts'
-import type { ModelSpec, TrainingSettings } from '../spec/schema.ts'
+import {
+  MODEL_NAME_PATTERN, type ModelSpec, type TrainingSettings,
+} from '../spec/schema.ts'
 import type { TargetEncoding } from '../spec/targets.ts'
 import { readJson, type ArtifactStore } from '../store/artifact-store.ts'
 import { WEIGHTS_FILE, type SerializedModel } from '../tf/model-io.ts'
@@ -37,9 +39,16 @@ function versionKey(name: string, version: number): string {
   return `${versionsKey(name)}/${version}`
 }
 
+const NAME = new RegExp(MODEL_NAME_PATTERN)
+
+/** True for a name a model can have (see ModelName in the spec schema). */
+export function isModelName(name: string): boolean {
+  return NAME.test(name)
+}
+
 /** The names of all models with at least one version. */
 export async function listModels(store: ArtifactStore): Promise<string[]> {
-  return store.list('models')
+  return (await store.list('models')).filter(isModelName)
 }
 
 /** A model's versions, oldest first; empty when the model is unknown. */
@@ -47,6 +56,7 @@ export async function listVersions(
   store: ArtifactStore,
   name: string,
 ): Promise<number[]> {
+  if (!isModelName(name)) return []
   const names = await store.list(versionsKey(name))
   return names
     .filter((n) => /^[1-9][0-9]*$/.test(n))
@@ -60,6 +70,7 @@ export function readManifest(
   name: string,
   version: number,
 ): Promise<ModelManifest | undefined> {
+  if (!isModelName(name)) return Promise.resolve(undefined)
   return readJson<ModelManifest>(store,
     `${versionKey(name, version)}/manifest.json`)
 }
@@ -70,6 +81,7 @@ export async function readArtifacts(
   name: string,
   version: number,
 ): Promise<SerializedModel | undefined> {
+  if (!isModelName(name)) return undefined
   const prefix = versionKey(name, version)
   const [json, weights] = await Promise.all([
     store.read(`${prefix}/model.json`),

@@ -33,7 +33,7 @@ function tableRow(
   }
 
   const row = instance as Record<string, unknown>
-  const missing = names.filter((n) => !(n in row))
+  const missing = names.filter((n) => !Object.hasOwn(row, n))
   if (missing.length > 0) {
     const noun = missing.length === 1 ? 'column' : 'columns'
     throw invalid(`missing ${noun} ${missing.join(', ')}`, index)
@@ -102,6 +102,12 @@ export function predict(loaded: LoadedModel, instances: unknown[]): Prediction {
     const y = model.predict(x) as tf.Tensor
     return y.arraySync() as number[][]
   })
+
+  const bad = predictions.findIndex((row) => !row.every(Number.isFinite))
+  if (bad >= 0) {
+    throw invalid('the model output is not finite for this instance; its ' +
+      'values are far outside what the model was trained on', bad)
+  }
 
   if (manifest.task !== 'classification') return { predictions }
   return {

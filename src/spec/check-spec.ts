@@ -1,6 +1,6 @@
 import type { DatasetRecord } from '../data/dataset.ts'
 import { showShape } from '../data/tensor-rows.ts'
-import { errors, withDetails } from '../errors.ts'
+import { errors, isTqError, withDetails } from '../errors.ts'
 import { buildModel, compileModel } from './build-model.ts'
 import { checkParameterLimit } from './limits.ts'
 import type { ModelSpec, TrainingSettings } from './schema.ts'
@@ -8,6 +8,20 @@ import { targetEncoding } from './targets.ts'
 
 function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i])
+}
+
+function checkLayerNames(spec: ModelSpec): void {
+  const seen = new Map<string, number>()
+  spec.layers.forEach((layer, i) => {
+    if (!layer.name) return
+    const first = seen.get(layer.name)
+    if (first !== undefined) {
+      throw withDetails(new errors.SpecInvalid(`spec.layers[${i}].name: ` +
+        `${layer.name} is already the name of layers[${first}]`),
+      { path: `spec.layers[${i}].name` })
+    }
+    seen.set(layer.name, i)
+  })
 }
 
 function checkTraining(training: TrainingSettings, rows: number): void {
@@ -19,8 +33,9 @@ function checkTraining(training: TrainingSettings, rows: number): void {
     { path: 'training.earlyStopping.monitor' })
   }
 
-  const held = Math.floor(rows * training.validationSplit)
-  if (training.validationSplit > 0 && (held < 1 || held >= rows)) {
+  // tfjs trains on the first floor(rows × (1 − split)) rows.
+  const trained = Math.floor(rows * (1 - training.validationSplit))
+  if (training.validationSplit > 0 && (trained < 1 || trained >= rows)) {
     throw withDetails(new errors.SpecInvalid(
       `training.validationSplit ${training.validationSplit} of ${rows} rows ` +
       'leaves no rows for validation or none for training'),
@@ -48,12 +63,19 @@ export function checkSpec(
     { path: 'spec.input.shape' })
   }
   checkTraining(training, dataset.rows)
+  checkLayerNames(spec)
   checkParameterLimit(spec, shape, maxParameters)
 
   const model = buildModel(spec, shape)
   try {
     targetEncoding(dataset, spec, model.outputs[0].shape)
     compileModel(model, spec)
+  } catch (err) {
+    if (isTqError(err)) throw err
+    // What tfjs itself refuses at compile (a layer name clashing with one
+    // it generates, say) is still the spec's fault.
+    throw withDetails(new errors.SpecInvalid(
+      `the model does not compile: ${(err as Error).message}`), { path: 'spec' })
   } finally {
     // The optimizer holds tensors (SGD its learning rate) and is not
     // disposed with the model, which did not create it.

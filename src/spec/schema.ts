@@ -139,8 +139,10 @@ export type TrainingSettings = Required<Omit<TrainingInput, 'earlyStopping'>> & 
   earlyStopping?: Required<NonNullable<TrainingInput['earlyStopping']>>
 }
 
-/** Model names: also path segments, so no `/` or `:`. */
+/** Model names: also path segments, so no `/` or `:`, and not `..`. */
+export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
+
 export const ModelName = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  pattern: MODEL_NAME_PATTERN,
   description: 'Letters, digits, `.`, `_` and `-`; versions count up per name.',
 })

@@ -10,7 +10,8 @@ import type { ModelSpec } from './schema.ts'
  */
 export type TargetEncoding = 'oneHot' | 'index' | 'binary' | 'values'
 
-type Labels = Pick<DatasetRecord, 'task' | 'classes' | 'targetShape'>
+type Labels = Pick<DatasetRecord,
+  'task' | 'classes' | 'targetShape' | 'targetRange'>
 
 function mismatch(message: string, last: number) {
   return withDetails(new errors.SpecShapeMismatch(message),
@@ -53,6 +54,12 @@ export function targetEncoding(
     throw withDetails(new errors.SpecShapeMismatch(`loss ${spec.loss} needs ` +
       'class labels, but the dataset is a regression dataset'),
     { path: 'spec.loss' })
+  }
+  const [low, high] = labels.targetRange ?? [0, 1]
+  if (spec.loss === 'binaryCrossentropy' && (low < 0 || high > 1)) {
+    throw withDetails(new errors.SpecShapeMismatch('loss binaryCrossentropy ' +
+      `needs targets between 0 and 1; the dataset's run from ${low} to ` +
+      `${high}`), { path: 'spec.loss' })
   }
   if (units !== targets) {
     throw mismatch(`the last layer has ${units} units but each row has ` +

@@ -56,7 +56,11 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         },
       },
     }, async (request, reply) => {
-      const type = request.headers['content-type'] ?? ''
+      if (request.body === undefined || request.body === null) {
+        throw new errors.RequestInvalid('the body is empty; send JSON rows ' +
+          '(application/json) or a CSV table (text/csv)')
+      }
+      const type = (request.headers['content-type'] ?? '').toLowerCase()
       const encoded = type.startsWith('text/csv')
         ? encodeCsvUpload(request.body as string, request.query)
         : encodeJsonRows(request.body as Static<typeof JsonDatasetUpload>)

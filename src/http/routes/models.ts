@@ -100,7 +100,9 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       },
     }, async (request) => {
       const { name } = request.params
-      const version = await resolveVersion(deps, name, request.query.version)
+      const wanted = request.query.version
+      const version = await resolveVersion(deps, name,
+        wanted === undefined ? undefined : Number(wanted))
       const loaded = await deps.cache.get(name, version)
       if (!loaded) {
         throw new errors.ModelVersionNotFound(

@@ -15,4 +15,6 @@ export const ErrorRef = Type.Ref(ErrorBody)
 
 export const IdParams = Type.Object({ id: Type.String() })
 
-export const Metrics = Type.Record(Type.String(), Type.Number())
+/** Metric values by name; null where tfjs reported NaN. */
+export const Metrics = Type.Record(Type.String(),
+  Type.Union([Type.Number(), Type.Null()]))

@@ -3,7 +3,10 @@ import { StringEnum } from '../../spec/schema.ts'
 
 const Task = StringEnum(['classification', 'regression'] as const)
 
-export const DatasetName = Type.String({ minLength: 1, maxLength: 128 })
+export const DatasetName = Type.String({
+  minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+  description: 'Any text without control characters.',
+})
 
 export const JsonDatasetUpload = Type.Object({
   name: DatasetName,
@@ -27,7 +30,7 @@ export const CsvQuery = Type.Object({
   categorical: Type.Optional(Type.String({ description: 'Comma-separated ' +
     'columns to one-hot encode even if they look numeric.' })),
   task: Type.Optional(Task),
-})
+}, { additionalProperties: false })
 
 export const DatasetRecordSchema = Type.Object({
   id: Type.String(),
@@ -39,6 +42,9 @@ export const DatasetRecordSchema = Type.Object({
   classes: Type.Optional(Type.Array(Type.String())),
   classCounts: Type.Optional(Type.Array(Type.Integer())),
   targetShape: Type.Optional(Type.Array(Type.Integer())),
+  targetRange: Type.Optional(Type.Array(Type.Number(), {
+    minItems: 2, maxItems: 2, description: 'Smallest and largest target.',
+  })),
   featureNames: Type.Optional(Type.Array(Type.String())),
   preprocessing: Type.Any({ description: 'How raw rows become model input ' +
     '(per-column mean and std, category values); applied again at predict.' }),

@@ -22,12 +22,14 @@ export const JobRecordSchema = Type.Object({
   progress: Type.Optional(Type.Object({
     epoch: Type.Integer(),
     epochs: Type.Integer(),
-    loss: Type.Optional(Type.Number()),
+    loss: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
     metrics: Metrics,
   })),
-  history: Type.Array(Type.Record(Type.String(), Type.Number()), {
+  history: Type.Array(Type.Record(Type.String(),
+    Type.Union([Type.Number(), Type.Null()])), {
     description: 'One row per epoch: epoch, loss, val_loss and the ' +
-      'metrics as tfjs names them (acc, val_acc, …).',
+      'metrics as tfjs names them (acc, val_acc, …); null where a value ' +
+      'was NaN.',
   }),
   result: Type.Optional(Type.Object({
     model: Type.String(),

@@ -23,8 +23,11 @@ export const ModelSchema = Type.Object({
 })
 
 export const PredictQuery = Type.Object({
-  version: Type.Optional(Type.Integer({ minimum: 1 })),
-})
+  version: Type.Optional(Type.String({
+    pattern: '^[1-9][0-9]{0,8}$',
+    description: 'A version number; the latest when absent.',
+  })),
+}, { additionalProperties: false })
 
 export const PredictBody = Type.Object({
   instances: Type.Array(Type.Unknown(), {

@@ -1,0 +1,21 @@
+/** The largest magnitude a float32 holds; tensors are float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38
+
+/**
+ * True for a number that stays finite as float32: 1e39 is finite in
+ * JavaScript but becomes Infinity once stored in a tensor.
+ */
+export function isFloat32(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) &&
+    Math.abs(v) <= FLOAT32_MAX
+}
+
+/** Text for an error message, cut short so a reply stays small. */
+export function shorten(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`
+}
+
+/** A client's value for an error message, as JSON and cut short. */
+export function quote(value: unknown, max = 40): string {
+  return shorten(JSON.stringify(value) ?? String(value), max)
+}
