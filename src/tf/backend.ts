@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendName } from '../config.ts'
 import type { Logger } from '../log.ts'
+import { registerWasmKernels } from './wasm-kernels/register.ts'
 
 type Engine = Exclude<BackendName, 'auto'>
 
@@ -25,7 +26,10 @@ const TFJS_NAME: Record<Engine, string> = {
 async function register(engine: Engine): Promise<void> {
   if (engine === 'gpu') await import(NATIVE_GPU)
   if (engine === 'node') await import(NATIVE_CPU)
-  if (engine === 'wasm') await import(WASM)
+  if (engine === 'wasm') {
+    await import(WASM)
+    registerWasmKernels()
+  }
 }
 
 async function activate(engine: Engine): Promise<void> {

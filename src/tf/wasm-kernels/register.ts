@@ -1,0 +1,11 @@
+import { registerConv2dBackpropFilter } from './conv2d-backprop-filter.ts'
+import { registerUnsortedSegmentSum } from './unsorted-segment-sum.ts'
+
+/**
+ * Adds the kernels training needs that the WASM backend does not ship.
+ * Call after @tensorflow/tfjs-backend-wasm is imported.
+ */
+export function registerWasmKernels(): void {
+  registerConv2dBackpropFilter()
+  registerUnsortedSegmentSum()
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
+import { pino } from 'pino'
+import { initBackend, tf } from '../src/tf/backend.ts'
+
+// Each kernel tensorq adds to WASM is checked against the pure-JS CPU
+// backend, which tfjs itself tests against TensorFlow.
+
+before(async () => {
+  await initBackend('wasm', pino({ level: 'silent' }))
+})
+
+async function on<T>(backend: string, fn: () => T): Promise<T> {
+  await tf.setBackend(backend)
+  try {
+    return fn()
+  } finally {
+    await tf.setBackend('wasm')
+  }
+}
+
+function close(a: number[], b: number[], tol = 1e-4) {
+  assert.equal(a.length, b.length)
+  for (let i = 0; i < a.length; i++) {
+    const scale = Math.max(1, Math.abs(b[i]))
+    assert.ok(Math.abs(a[i] - b[i]) <= tol * scale, `[${i}] ${a[i]} vs ${b[i]}`)
+  }
+}
+
+function random(shape: number[], seed: number): number[] {
+  let s = seed
+  return Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648
+    return s / 2147483648 - 0.5
+  })
+}
+
+type Shape4 = [number, number, number, number]
+
+const CASES: Array<{ x: Shape4; k: Shape4; strides: [number, number];
+  pad: 'same' | 'valid' }> = [
+  { x: [2, 7, 7, 3], k: [3, 3, 3, 4], strides: [1, 1], pad: 'valid' },
+  { x: [2, 8, 8, 2], k: [3, 3, 2, 5], strides: [1, 1], pad: 'same' },
+  { x: [3, 9, 9, 1], k: [5, 5, 1, 2], strides: [2, 2], pad: 'same' },
+  { x: [1, 10, 6, 2], k: [2, 3, 2, 3], strides: [2, 1], pad: 'valid' },
+]
+
+for (const c of CASES) {
+  test(`Conv2DBackpropFilter ${JSON.stringify(c)} matches the CPU backend`,
+    async () => {
+      const grad = () => tf.tidy(() => {
+        const x = tf.tensor4d(random(c.x, 1), c.x)
+        const k = tf.tensor4d(random(c.k, 2), c.k)
+        const g = tf.grad((kernel: tf.Tensor) =>
+          tf.conv2d(x, kernel as tf.Tensor4D, c.strides, c.pad).square().sum())
+        return Array.from(g(k).dataSync())
+      })
+
+      const start = tf.memory().numTensors
+      const wasm = grad()
+      assert.equal(tf.memory().numTensors, start, 'no tensors left behind')
+      close(wasm, await on('cpu', grad))
+    })
+}
+
+test('UnsortedSegmentSum matches the CPU backend, repeated ids summed', async () => {
+  const run = () => tf.tidy(() => {
+    const data = tf.tensor2d(random([6, 4], 3), [6, 4])
+    const ids = tf.tensor1d([0, 2, 0, 3, 2, 0], 'int32')
+    return Array.from(tf.unsortedSegmentSum(data, ids, 5).dataSync())
+  })
+  close(run(), await on('cpu', run), 1e-6)
+})
+
+test('an embedding trains on WASM (the gather gradient)', async () => {
+  const model = tf.sequential({ layers: [
+    tf.layers.embedding({ inputShape: [4], inputDim: 10, outputDim: 3 }),
+    tf.layers.flatten(),
+    tf.layers.dense({ units: 2, activation: 'softmax' }),
+  ] })
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' })
+  const x = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]])
+  const y = tf.tensor2d([[1, 0], [0, 1]])
+  const history = await model.fit(x, y, { epochs: 2, verbose: 0 })
+  assert.equal(history.history.loss.length, 2)
+  tf.dispose([x, y])
+  model.dispose()
+})
