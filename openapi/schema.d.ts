@@ -133,6 +133,10 @@ export interface paths {
                                 /** @description Smallest and largest target. */
                                 targetRange?: number[];
                                 featureNames?: string[];
+                                /** @description Smallest and largest x value. */
+                                inputRange?: number[];
+                                /** @description Whether every x value is a whole number (token ids). */
+                                integerInputs?: boolean;
                                 /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                                 preprocessing: unknown;
                                 /** Format: date-time */
@@ -207,6 +211,10 @@ export interface paths {
                             /** @description Smallest and largest target. */
                             targetRange?: number[];
                             featureNames?: string[];
+                            /** @description Smallest and largest x value. */
+                            inputRange?: number[];
+                            /** @description Whether every x value is a whole number (token ids). */
+                            integerInputs?: boolean;
                             /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                             preprocessing: unknown;
                             /** Format: date-time */
@@ -289,6 +297,10 @@ export interface paths {
                             /** @description Smallest and largest target. */
                             targetRange?: number[];
                             featureNames?: string[];
+                            /** @description Smallest and largest x value. */
+                            inputRange?: number[];
+                            /** @description Whether every x value is a whole number (token ids). */
+                            integerInputs?: boolean;
                             /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                             preprocessing: unknown;
                             /** Format: date-time */
@@ -357,13 +369,15 @@ export interface paths {
                                 activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 useBias?: boolean;
                                 /** @enum {string} */
-                                kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "leCunNormal" | "leCunUniform" | "ones" | "zeros" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling";
+                                kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
                                 /** @enum {string} */
-                                biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "leCunNormal" | "leCunUniform" | "ones" | "zeros" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling";
+                                biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
                                 kernelRegularizer?: {
                                     l1?: number;
                                     l2?: number;
                                 };
+                                /** @description L1, L2 or both (l1l2). */
                                 biasRegularizer?: {
                                     l1?: number;
                                     l2?: number;
@@ -373,6 +387,7 @@ export interface paths {
                                 type: "dropout";
                                 /** @description Unique within the model; tfjs names layers when absent. */
                                 name?: string;
+                                /** @description Fraction dropped. */
                                 rate: number;
                             } | {
                                 /** @enum {string} */
@@ -381,15 +396,450 @@ export interface paths {
                                 name?: string;
                                 /** @enum {string} */
                                 activation: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                            } | {
+                                /** @enum {string} */
+                                type: "flatten";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "reshape";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                targetShape: number[];
+                            } | {
+                                /** @enum {string} */
+                                type: "batchNormalization";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                momentum?: number;
+                                epsilon?: number;
+                                center?: boolean;
+                                scale?: boolean;
+                            } | {
+                                /** @enum {string} */
+                                type: "layerNormalization";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                epsilon?: number;
+                                center?: boolean;
+                                scale?: boolean;
+                            } | {
+                                /** @enum {string} */
+                                type: "conv1d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                filters: number;
+                                kernelSize: number;
+                                strides?: number;
+                                /** @enum {string} */
+                                padding?: "valid" | "same" | "causal";
+                                dilationRate?: number;
+                                /** @enum {string} */
+                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                useBias?: boolean;
+                                /** @enum {string} */
+                                kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @enum {string} */
+                                biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                kernelRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "conv2d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                filters: number;
+                                kernelSize: number | number[];
+                                strides?: number | number[];
+                                /** @enum {string} */
+                                padding?: "valid" | "same";
+                                dilationRate?: number | number[];
+                                /** @enum {string} */
+                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                useBias?: boolean;
+                                /** @enum {string} */
+                                kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @enum {string} */
+                                biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                kernelRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "maxPooling1d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                poolSize?: number;
+                                strides?: number;
+                                /** @enum {string} */
+                                padding?: "valid" | "same";
+                            } | {
+                                /** @enum {string} */
+                                type: "maxPooling2d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                poolSize?: number | number[];
+                                strides?: number | number[];
+                                /** @enum {string} */
+                                padding?: "valid" | "same";
+                            } | {
+                                /** @enum {string} */
+                                type: "averagePooling1d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                poolSize?: number;
+                                strides?: number;
+                                /** @enum {string} */
+                                padding?: "valid" | "same";
+                            } | {
+                                /** @enum {string} */
+                                type: "averagePooling2d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                poolSize?: number | number[];
+                                strides?: number | number[];
+                                /** @enum {string} */
+                                padding?: "valid" | "same";
+                            } | {
+                                /** @enum {string} */
+                                type: "globalAveragePooling1d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "globalAveragePooling2d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "globalMaxPooling1d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "globalMaxPooling2d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "spatialDropout1d";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                /** @description Fraction of channels dropped. */
+                                rate: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "simpleRNN";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                units: number;
+                                /** @enum {string} */
+                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                useBias?: boolean;
+                                /** @enum {string} */
+                                kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @enum {string} */
+                                biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                kernelRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @enum {string} */
+                                recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                recurrentRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                returnSequences?: boolean;
+                                /** @description Fraction of inputs dropped. */
+                                dropout?: number;
+                                /** @description Fraction of recurrent state dropped. */
+                                recurrentDropout?: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "lstm";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                units: number;
+                                /** @enum {string} */
+                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                useBias?: boolean;
+                                /** @enum {string} */
+                                kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @enum {string} */
+                                biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                kernelRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @enum {string} */
+                                recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                recurrentRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                returnSequences?: boolean;
+                                /** @description Fraction of inputs dropped. */
+                                dropout?: number;
+                                /** @description Fraction of recurrent state dropped. */
+                                recurrentDropout?: number;
+                                /** @enum {string} */
+                                recurrentActivation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                            } | {
+                                /** @enum {string} */
+                                type: "gru";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                units: number;
+                                /** @enum {string} */
+                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                useBias?: boolean;
+                                /** @enum {string} */
+                                kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @enum {string} */
+                                biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                kernelRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @enum {string} */
+                                recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                recurrentRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                returnSequences?: boolean;
+                                /** @description Fraction of inputs dropped. */
+                                dropout?: number;
+                                /** @description Fraction of recurrent state dropped. */
+                                recurrentDropout?: number;
+                                /** @enum {string} */
+                                recurrentActivation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                            } | {
+                                /** @enum {string} */
+                                type: "bidirectional";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                /** @description The recurrent layer run both ways. */
+                                layer: {
+                                    /** @enum {string} */
+                                    type: "simpleRNN";
+                                    /** @description Unique within the model; tfjs names layers when absent. */
+                                    name?: string;
+                                    units: number;
+                                    /** @enum {string} */
+                                    activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                    useBias?: boolean;
+                                    /** @enum {string} */
+                                    kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @enum {string} */
+                                    biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @description L1, L2 or both (l1l2). */
+                                    kernelRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    /** @description L1, L2 or both (l1l2). */
+                                    biasRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    /** @enum {string} */
+                                    recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @description L1, L2 or both (l1l2). */
+                                    recurrentRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    returnSequences?: boolean;
+                                    /** @description Fraction of inputs dropped. */
+                                    dropout?: number;
+                                    /** @description Fraction of recurrent state dropped. */
+                                    recurrentDropout?: number;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "lstm";
+                                    /** @description Unique within the model; tfjs names layers when absent. */
+                                    name?: string;
+                                    units: number;
+                                    /** @enum {string} */
+                                    activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                    useBias?: boolean;
+                                    /** @enum {string} */
+                                    kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @enum {string} */
+                                    biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @description L1, L2 or both (l1l2). */
+                                    kernelRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    /** @description L1, L2 or both (l1l2). */
+                                    biasRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    /** @enum {string} */
+                                    recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @description L1, L2 or both (l1l2). */
+                                    recurrentRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    returnSequences?: boolean;
+                                    /** @description Fraction of inputs dropped. */
+                                    dropout?: number;
+                                    /** @description Fraction of recurrent state dropped. */
+                                    recurrentDropout?: number;
+                                    /** @enum {string} */
+                                    recurrentActivation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                } | {
+                                    /** @enum {string} */
+                                    type: "gru";
+                                    /** @description Unique within the model; tfjs names layers when absent. */
+                                    name?: string;
+                                    units: number;
+                                    /** @enum {string} */
+                                    activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                    useBias?: boolean;
+                                    /** @enum {string} */
+                                    kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @enum {string} */
+                                    biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @description L1, L2 or both (l1l2). */
+                                    kernelRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    /** @description L1, L2 or both (l1l2). */
+                                    biasRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    /** @enum {string} */
+                                    recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                    /** @description L1, L2 or both (l1l2). */
+                                    recurrentRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    returnSequences?: boolean;
+                                    /** @description Fraction of inputs dropped. */
+                                    dropout?: number;
+                                    /** @description Fraction of recurrent state dropped. */
+                                    recurrentDropout?: number;
+                                    /** @enum {string} */
+                                    recurrentActivation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                };
+                                /** @enum {string} */
+                                mergeMode?: "concat" | "sum" | "mul" | "ave";
+                            } | {
+                                /** @enum {string} */
+                                type: "embedding";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                inputDim: number;
+                                outputDim: number;
+                                /** @enum {string} */
+                                embeddingsInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                embeddingsRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
                             })[];
                             /** @enum {string} */
-                            loss: "categoricalCrossentropy" | "sparseCategoricalCrossentropy" | "binaryCrossentropy" | "meanSquaredError";
+                            loss: "categoricalCrossentropy" | "sparseCategoricalCrossentropy" | "binaryCrossentropy" | "categoricalHinge" | "hinge" | "squaredHinge" | "kullbackLeiblerDivergence" | "meanSquaredError" | "meanAbsoluteError" | "meanAbsolutePercentageError" | "meanSquaredLogarithmicError" | "logcosh" | "poisson" | "cosineProximity";
                             optimizer: {
                                 /** @enum {string} */
-                                type: "sgd" | "adam" | "rmsprop";
+                                type: "sgd";
+                                /** @description Default 0.01. */
                                 learningRate?: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "momentum";
+                                /** @description Default 0.01. */
+                                learningRate?: number;
+                                momentum?: number;
+                                useNesterov?: boolean;
+                            } | {
+                                /** @enum {string} */
+                                type: "adam";
+                                /** @description Default 0.001. */
+                                learningRate?: number;
+                                beta1?: number;
+                                beta2?: number;
+                                epsilon?: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "adamax";
+                                /** @description Default 0.002. */
+                                learningRate?: number;
+                                beta1?: number;
+                                beta2?: number;
+                                epsilon?: number;
+                                decay?: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "adadelta";
+                                /** @description Default 0.001. */
+                                learningRate?: number;
+                                rho?: number;
+                                epsilon?: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "adagrad";
+                                /** @description Default 0.01. */
+                                learningRate?: number;
+                                initialAccumulatorValue?: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "rmsprop";
+                                /** @description Default 0.001. */
+                                learningRate?: number;
+                                decay?: number;
+                                momentum?: number;
+                                epsilon?: number;
+                                centered?: boolean;
                             };
-                            metrics?: ("accuracy" | "acc" | "binaryAccuracy" | "categoricalAccuracy" | "precision" | "mse" | "mae" | "mape")[];
+                            metrics?: ("accuracy" | "acc" | "binaryAccuracy" | "categoricalAccuracy" | "sparseCategoricalAccuracy" | "precision" | "recall" | "mse" | "mae" | "mape" | "cosine" | "categoricalCrossentropy" | "sparseCategoricalCrossentropy")[];
                         };
                         training?: {
                             /** @default 10 */

@@ -153,3 +153,25 @@ test('binary cross-entropy needs regression targets in [0, 1]', () => {
   assert.throws(() => checkSpec(sigmoid, training, regression, LIMIT),
     /needs targets between 0 and 1; the dataset's run from -3 to 200000/)
 })
+
+test('an embedding needs whole token ids below its inputDim', () => {
+  const tokens: DatasetRecord = { ...dataset, inputShape: [5],
+    inputRange: [0, 20], integerInputs: true }
+  const embed = (inputDim: number): ModelSpec => ({
+    layers: [
+      { type: 'embedding', inputDim, outputDim: 4 },
+      { type: 'flatten' },
+      { type: 'dense', units: 3, activation: 'softmax' },
+    ],
+    loss: 'categoricalCrossentropy',
+    optimizer: { type: 'adam' },
+  })
+  assert.doesNotThrow(() => checkSpec(embed(21), training, tokens, LIMIT))
+  assert.throws(() => checkSpec(embed(20), training, tokens, LIMIT), (err: any) => {
+    assert.equal(err.details.path, 'spec.layers[0].inputDim')
+    assert.match(err.message, /token ids from 0 to 19; the dataset's values run from 0 to 20/)
+    return true
+  })
+  assert.throws(() => checkSpec(embed(50), training,
+    { ...tokens, integerInputs: false }, LIMIT), /not all whole numbers/)
+})

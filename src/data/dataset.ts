@@ -41,6 +41,9 @@ export interface DatasetRecord {
   targetShape?: number[]
   /** The smallest and largest regression target. */
   targetRange?: [number, number]
+  /** The smallest and largest input value, and whether all are whole. */
+  inputRange?: [number, number]
+  integerInputs?: boolean
   featureNames?: string[]
   preprocessing: Preprocessing
   createdAt: string

@@ -10,6 +10,21 @@ export interface JsonRowsUpload {
   task?: Task
 }
 
+// Kept so that a spec can be checked against the values before training:
+// an embedding needs whole token ids below its inputDim.
+function describeValues(x: Float32Array):
+  { range: [number, number]; integers: boolean } {
+  let min = Infinity
+  let max = -Infinity
+  let integers = true
+  for (const v of x) {
+    if (v < min) min = v
+    if (v > max) max = v
+    if (integers && !Number.isInteger(v)) integers = false
+  }
+  return { range: [min, max], integers }
+}
+
 /**
  * Turns JSON rows into a dataset. Every row's `x` must have the shape of
  * the first row's, and every row needs a `y`.
@@ -44,6 +59,8 @@ export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
     }
   })
 
+  const { range, integers } = describeValues(x)
+
   const missing = rows.findIndex((r) => r.y === undefined || r.y === null)
   if (missing >= 0) {
     throw withDetails(new errors.DatasetInvalid(
@@ -68,6 +85,8 @@ export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
       classCounts: labels.classCounts,
       targetShape: labels.targetShape,
       targetRange: labels.targetRange,
+      inputRange: range,
+      integerInputs: integers,
       preprocessing: { kind: 'tensor' },
     },
     x,

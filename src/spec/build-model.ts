@@ -1,35 +1,8 @@
 import { errors, withDetails } from '../errors.ts'
 import { tf } from '../tf/backend.ts'
-import type { LayerSpec, ModelSpec } from './schema.ts'
-
-type Regularizer = { l1?: number; l2?: number } | undefined
-
-function regularizer(r: Regularizer) {
-  if (!r) return undefined
-  return tf.regularizers.l1l2({ l1: r.l1 ?? 0, l2: r.l2 ?? 0 })
-}
-
-function makeLayer(spec: LayerSpec, inputShape?: number[]): tf.layers.Layer {
-  const common = { name: spec.name, inputShape }
-
-  switch (spec.type) {
-    case 'dense':
-      return tf.layers.dense({
-        ...common,
-        units: spec.units,
-        activation: spec.activation,
-        useBias: spec.useBias,
-        kernelInitializer: spec.kernelInitializer,
-        biasInitializer: spec.biasInitializer,
-        kernelRegularizer: regularizer(spec.kernelRegularizer),
-        biasRegularizer: regularizer(spec.biasRegularizer),
-      })
-    case 'dropout':
-      return tf.layers.dropout({ ...common, rate: spec.rate })
-    case 'activation':
-      return tf.layers.activation({ ...common, activation: spec.activation })
-  }
-}
+import { makeLayer } from './make-layer.ts'
+import type { ModelSpec } from './schema.ts'
+import type { OptimizerSpec } from './vocabulary.ts'
 
 function shapeText(shape: tf.Shape | tf.Shape[]): string {
   return JSON.stringify(shape).replace(/null/g, 'batch')
@@ -64,14 +37,34 @@ export function buildModel(
   return model
 }
 
-/** The optimizer a spec names, with its learning rate when given. */
-export function makeOptimizer(spec: ModelSpec['optimizer']): tf.Optimizer {
-  const lr = spec.learningRate
+/** The optimizer a spec names, with tfjs's defaults for what it leaves out. */
+export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
+  const s = spec as unknown as Record<string, number | boolean | undefined>
+  const n = (key: string) => s[key] as number | undefined
   switch (spec.type) {
-    case 'sgd': return tf.train.sgd(lr ?? 0.01)
-    case 'adam': return tf.train.adam(lr ?? 0.001)
-    case 'rmsprop': return tf.train.rmsprop(lr ?? 0.001)
+    case 'sgd': return tf.train.sgd(n('learningRate') ?? 0.01)
+    case 'momentum': return tf.train.momentum(n('learningRate') ?? 0.01,
+      n('momentum') ?? 0.9, s.useNesterov as boolean | undefined)
+    case 'adam': return tf.train.adam(n('learningRate') ?? 0.001,
+      n('beta1'), n('beta2'), n('epsilon'))
+    case 'adamax': return tf.train.adamax(n('learningRate') ?? 0.002,
+      n('beta1'), n('beta2'), n('epsilon'), n('decay'))
+    case 'adadelta': return tf.train.adadelta(n('learningRate') ?? 0.001,
+      n('rho'), n('epsilon'))
+    case 'adagrad': return tf.train.adagrad(n('learningRate') ?? 0.01,
+      n('initialAccumulatorValue'))
+    case 'rmsprop': return tf.train.rmsprop(n('learningRate') ?? 0.001,
+      n('decay'), n('momentum'), n('epsilon'), s.centered as boolean)
   }
+}
+
+// tfjs's compile() takes most metric names as strings; these it has only
+// as functions. History rows name them after the function.
+type MetricFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor
+
+const METRIC_FUNCTIONS: Record<string, MetricFn> = {
+  recall: tf.metrics.recall,
+  sparseCategoricalAccuracy: tf.metrics.sparseCategoricalAccuracy,
 }
 
 /** Compiles a built model with the spec's loss, optimizer and metrics. */
@@ -79,6 +72,6 @@ export function compileModel(model: tf.LayersModel, spec: ModelSpec): void {
   model.compile({
     loss: spec.loss,
     optimizer: makeOptimizer(spec.optimizer),
-    metrics: spec.metrics ?? [],
+    metrics: (spec.metrics ?? []).map((m) => METRIC_FUNCTIONS[m] ?? m) as never,
   })
 }

@@ -10,6 +10,21 @@ function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i])
 }
 
+function checkEmbeddingInputs(spec: ModelSpec, dataset: DatasetRecord): void {
+  const first = spec.layers[0]
+  if (first.type !== 'embedding') return
+
+  const [low, high] = dataset.inputRange ?? [0, 0]
+  const fits = dataset.integerInputs === true && low >= 0 &&
+    high < first.inputDim
+  if (fits) return
+  throw withDetails(new errors.SpecShapeMismatch(`layers[0] (embedding) ` +
+    `takes whole token ids from 0 to ${first.inputDim - 1}; the dataset's ` +
+    `values run from ${low} to ${high}` +
+    (dataset.integerInputs ? '' : ' and are not all whole numbers')),
+  { path: 'spec.layers[0].inputDim', layer: 0 })
+}
+
 function checkLayerNames(spec: ModelSpec): void {
   const seen = new Map<string, number>()
   spec.layers.forEach((layer, i) => {
@@ -64,6 +79,7 @@ export function checkSpec(
   }
   checkTraining(training, dataset.rows)
   checkLayerNames(spec)
+  checkEmbeddingInputs(spec, dataset)
   checkParameterLimit(spec, shape, maxParameters)
 
   const model = buildModel(spec, shape)

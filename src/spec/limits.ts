@@ -1,20 +1,69 @@
 import { errors, withDetails } from '../errors.ts'
+import type { LayerSpec, RecurrentSpec } from './layer-schemas.ts'
+import { makeLayer } from './make-layer.ts'
 import type { ModelSpec } from './schema.ts'
 
+type Shape = Array<number | null>
+
+function recurrentParameters(spec: RecurrentSpec, features: number): number {
+  const gates = spec.type === 'lstm' ? 4 : spec.type === 'gru' ? 3 : 1
+  const bias = spec.useBias === false ? 0 : spec.units
+  return gates * (spec.units * (features + spec.units) + bias)
+}
+
+function kernelSize(size: number | number[]): number {
+  return Array.isArray(size) ? size[0] * size[1] : size * size
+}
+
+/** The weights one layer allocates, given its input shape. */
+function layerParameters(spec: LayerSpec, input: Shape): number {
+  const last = input.at(-1) ?? 1
+  const bias = (units: number, useBias?: boolean) => useBias === false ? 0 : units
+
+  switch (spec.type) {
+    case 'dense':
+      return last * spec.units + bias(spec.units, spec.useBias)
+    case 'conv1d':
+      return spec.kernelSize * last * spec.filters +
+        bias(spec.filters, spec.useBias)
+    case 'conv2d':
+      return kernelSize(spec.kernelSize) * last * spec.filters +
+        bias(spec.filters, spec.useBias)
+    case 'simpleRNN':
+    case 'lstm':
+    case 'gru':
+      return recurrentParameters(spec, last)
+    case 'bidirectional':
+      return 2 * recurrentParameters(spec.layer, last)
+    case 'embedding':
+      return spec.inputDim * spec.outputDim
+    case 'batchNormalization':
+      return 4 * last
+    case 'layerNormalization':
+      return 2 * last
+    default:
+      return 0
+  }
+}
+
 /**
- * The parameters a spec will allocate, counted from the spec alone, so a
- * model too large for the machine is refused before tfjs allocates it
- * (building a 65536-unit dense stack would take gigabytes at once).
+ * The parameters a spec will allocate, counted from the spec and the
+ * shapes alone, so that a model too large for the machine is refused
+ * before tfjs allocates it (a 65536-unit dense stack takes gigabytes at
+ * once). Shapes come from each layer's computeOutputShape, which needs no
+ * weights; a layer whose shape cannot be worked out is left to the build,
+ * which names it.
  */
 export function countParameters(spec: ModelSpec, inputShape: number[]): number {
-  let width = inputShape.at(-1)!
-  // A dense layer applies to the last axis; the others multiply nothing.
+  let shape: Shape = [null, ...inputShape]
   let total = 0
-  for (const layer of spec.layers) {
-    if (layer.type !== 'dense') continue
-    const bias = layer.useBias === false ? 0 : layer.units
-    total += width * layer.units + bias
-    width = layer.units
+  for (const layerSpec of spec.layers) {
+    total += layerParameters(layerSpec, shape)
+    try {
+      shape = makeLayer(layerSpec).computeOutputShape(shape as never) as Shape
+    } catch {
+      return total
+    }
   }
   return total
 }

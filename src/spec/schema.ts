@@ -1,90 +1,16 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 
-/**
- * A string enum as JSON Schema `enum`, which Ajv reports in one line with
- * the allowed values (a union of literals would report every branch).
- */
-export function StringEnum<T extends readonly string[]>(
-  values: T,
-  options: Record<string, unknown> = {},
-) {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
-}
+import {
+  LAYERS, type LayerSpec,
+} from './layer-schemas.ts'
+import { LOSSES, METRICS, Optimizer, StringEnum } from './vocabulary.ts'
 
-/** The activations tfjs ships, spelled as tfjs spells them. */
-export const ACTIVATIONS = [
-  'elu', 'gelu', 'gelu_new', 'hardSigmoid', 'linear', 'mish', 'relu',
-  'relu6', 'selu', 'sigmoid', 'softmax', 'softplus', 'softsign', 'swish',
-  'tanh',
-] as const
-
-export const LOSSES = [
-  'categoricalCrossentropy', 'sparseCategoricalCrossentropy',
-  'binaryCrossentropy', 'meanSquaredError',
-] as const
-
-/** The metric names tfjs's compile() takes as strings. */
-export const METRICS = [
-  'accuracy', 'acc', 'binaryAccuracy', 'categoricalAccuracy', 'precision',
-  'mse', 'mae', 'mape',
-] as const
-
-export const OPTIMIZERS = ['sgd', 'adam', 'rmsprop'] as const
-
-export const INITIALIZERS = [
-  'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform', 'leCunNormal',
-  'leCunUniform', 'ones', 'zeros', 'randomNormal', 'randomUniform',
-  'truncatedNormal', 'varianceScaling',
-] as const
-
-const Activation = StringEnum(ACTIVATIONS)
-
-const Regularizer = Type.Object({
-  l1: Type.Optional(Type.Number({ minimum: 0 })),
-  l2: Type.Optional(Type.Number({ minimum: 0 })),
-}, { additionalProperties: false, minProperties: 1 })
-
-const LayerName = Type.Optional(Type.String({
-  pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
-  description: 'Unique within the model; tfjs names layers when absent.',
-}))
-
-function layer<T extends string, P extends Record<string, TSchema>>(
-  type: T,
-  props: P,
-) {
-  return Type.Object({ type: Type.Literal(type), name: LayerName, ...props },
-    { additionalProperties: false })
-}
-
-export const DenseLayer = layer('dense', {
-  units: Type.Integer({ minimum: 1, maximum: 65536 }),
-  activation: Type.Optional(Activation),
-  useBias: Type.Optional(Type.Boolean()),
-  kernelInitializer: Type.Optional(StringEnum(INITIALIZERS)),
-  biasInitializer: Type.Optional(StringEnum(INITIALIZERS)),
-  kernelRegularizer: Type.Optional(Regularizer),
-  biasRegularizer: Type.Optional(Regularizer),
-})
-
-export const DropoutLayer = layer('dropout', {
-  rate: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
-})
-
-export const ActivationLayer = layer('activation', {
-  activation: Activation,
-})
-
-const LAYERS = [DenseLayer, DropoutLayer, ActivationLayer]
+export { StringEnum } from './vocabulary.ts'
+export type { LayerSpec } from './layer-schemas.ts'
 
 /** The layer types a spec may use. */
 export const LAYER_TYPES: readonly string[] =
   LAYERS.map((l) => l.properties.type.const as string)
-
-export type LayerSpec =
-  | Static<typeof DenseLayer>
-  | Static<typeof DropoutLayer>
-  | Static<typeof ActivationLayer>
 
 // oneOf with a discriminator lets Ajv pick the branch by `type` and report
 // the error of that branch alone (`layers[2].units`), instead of one error
@@ -102,10 +28,7 @@ export const ModelSpec = Type.Object({
   }, { additionalProperties: false })),
   layers: Type.Array(Layer, { minItems: 1, maxItems: 256 }),
   loss: StringEnum(LOSSES),
-  optimizer: Type.Object({
-    type: StringEnum(OPTIMIZERS),
-    learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
-  }, { additionalProperties: false }),
+  optimizer: Optimizer,
   metrics: Type.Optional(Type.Array(StringEnum(METRICS), { maxItems: 16 })),
 }, {
   additionalProperties: false,

@@ -46,6 +46,12 @@ export const DatasetRecordSchema = Type.Object({
     minItems: 2, maxItems: 2, description: 'Smallest and largest target.',
   })),
   featureNames: Type.Optional(Type.Array(Type.String())),
+  inputRange: Type.Optional(Type.Array(Type.Number(), {
+    minItems: 2, maxItems: 2, description: 'Smallest and largest x value.',
+  })),
+  integerInputs: Type.Optional(Type.Boolean({
+    description: 'Whether every x value is a whole number (token ids).',
+  })),
   preprocessing: Type.Any({ description: 'How raw rows become model input ' +
     '(per-column mean and std, category values); applied again at predict.' }),
   createdAt: Type.String({ format: 'date-time' }),
