@@ -860,6 +860,15 @@ export interface paths {
                                 patience?: number;
                                 /** @default 0 */
                                 minDelta?: number;
+                                /**
+                                 * @description End with the weights of the best epoch, not the last.
+                                 * @default false
+                                 */
+                                restoreBestWeights?: boolean;
+                            };
+                            /** @description Loss weight per class name; classes left out weigh 1. */
+                            classWeight?: {
+                                [key: string]: number;
                             };
                         };
                     };
@@ -1104,6 +1113,79 @@ export interface paths {
                                     [key: string]: number | null;
                                 };
                             }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version: its spec, settings, dataset, job and metrics */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            model: string;
+                            version: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            job: string;
+                            dataset: string;
+                            backend: string;
+                            /** @description The model spec, input shape included. */
+                            spec: unknown;
+                            /** @description The training settings, defaults in. */
+                            training: unknown;
+                            metrics: {
+                                [key: string]: number | null;
+                            };
+                            epochs: number;
+                            inputShape: number[];
+                            task: string;
+                            classes?: string[];
+                            targetShape?: number[];
+                            featureNames?: string[];
+                            sizes: {
+                                parameters: number;
+                                weightBytes: number;
+                            };
                         };
                     };
                 };

@@ -76,6 +76,7 @@ function stopStack(child: ChildProcess): Promise<void> {
 type Job = {
   id: string
   state: string
+  backend?: string
   history: Array<Record<string, number>>
   result?: { version: number }
   error?: { code: string; message: string }
@@ -91,9 +92,14 @@ async function train(datasetId: string): Promise<number> {
   console.log(`job ${job.id} queued: ${EPOCHS} epochs`)
 
   let shown = 0
+  let backend: string | undefined
   for (;;) {
     await new Promise((r) => setTimeout(r, 500))
     const now = await call<Job>('GET', `/v1/jobs/${job.id}`)
+    if (now.backend && !backend) {
+      backend = now.backend
+      console.log(`training on the ${backend} backend`)
+    }
     for (const row of now.history.slice(shown)) {
       console.log(`epoch ${String(row.epoch).padStart(2)}/${EPOCHS}  ` +
         `loss ${row.loss.toFixed(4)}  accuracy ${row.acc.toFixed(4)}`)

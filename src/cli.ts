@@ -56,14 +56,25 @@ async function main(argv: string[]): Promise<void> {
 
   // One handler for signals and fatal errors; a second signal or the
   // delay passing exits at once.
-  closeWithGrace({ delay: 20000, logger: log }, async ({ signal, err }) => {
-    if (err) log.error({ err }, 'fatal error, shutting down')
-    else log.info({ signal }, 'shutting down')
-    await running.close()
-    // close-with-grace exits 0 after a signal; a process that decided to
-    // fail first (dev, when its worker died) keeps its code.
-    if (process.exitCode) process.exit(process.exitCode)
-  })
+  // A signal sent to the whole process group (systemd, Ctrl-C) reaches dev's
+  // worker twice: once itself, once forwarded by dev. A second signal within
+  // a second is that echo; a later one means "stop now".
+  let firstSignalAt = 0
+  const onSecondSignal = (signal: string) => {
+    if (Date.now() - firstSignalAt < 1000) return
+    log.error({ signal }, 'second signal, exiting now')
+    process.exit(1)
+  }
+  closeWithGrace({ delay: 20000, logger: log, onSecondSignal },
+    async ({ signal, err }) => {
+      firstSignalAt = Date.now()
+      if (err) log.error({ err }, 'fatal error, shutting down')
+      else log.info({ signal }, 'shutting down')
+      await running.close()
+      // close-with-grace exits 0 after a signal; a process that decided to
+      // fail first (dev, when its worker died) keeps its code.
+      if (process.exitCode) process.exit(process.exitCode)
+    })
 }
 
 await main(process.argv.slice(2))

@@ -184,7 +184,9 @@ describe('through the HTTP API with the generated client', () => {
       body: {
         model: 'iris-early', dataset: irisId,
         training: { epochs: 50, validationSplit: 0.2,
-          earlyStopping: { monitor: 'val_loss', patience: 1, minDelta: 100 } },
+          classWeight: { setosa: 2 },
+          earlyStopping: { monitor: 'val_loss', patience: 1, minDelta: 100,
+            restoreBestWeights: true } },
         spec: {
           layers: [{ type: 'dense', units: 3, activation: 'softmax' }],
           loss: 'categoricalCrossentropy',
@@ -204,5 +206,36 @@ describe('through the HTTP API with the generated client', () => {
     const second = await finished(client, again.data!.id, 60_000)
     assert.equal(second.history.length, 2)
     assert.deepEqual(second.result, { model: 'iris-early', version: 2 })
+
+    const version = await client.GET('/v1/models/{name}/versions/{version}', {
+      params: { path: { name: 'iris-early', version: '2' } },
+    })
+    assert.equal(version.response.status, 200)
+    const manifest = version.data as unknown as {
+      training: { earlyStopping: { restoreBestWeights: boolean },
+        classWeight: object }
+      spec: { input: object }
+    }
+    assert.equal(manifest.training.earlyStopping.restoreBestWeights, true)
+    assert.deepEqual(manifest.training.classWeight, { setosa: 2 })
+    assert.deepEqual(manifest.spec.input, { shape: [4] })
+
+    // Settings given with a reused spec override it field by field.
+    const third = await client.POST('/v1/jobs', {
+      body: { model: 'iris-early', dataset: irisId,
+        training: { earlyStopping: { patience: 0 } } },
+    })
+    assert.equal(third.response.status, 202, JSON.stringify(third.error))
+    const done = await finished(client, third.data!.id, 60_000)
+    assert.equal(done.state, 'completed', JSON.stringify(done.error))
+  })
+
+  test('a class weight for a class the dataset lacks is a 400', async () => {
+    const res = await client.POST('/v1/jobs', {
+      body: { model: 'iris-early', dataset: irisId,
+        training: { classWeight: { daisy: 3 } } },
+    })
+    assert.equal(res.response.status, 400)
+    assert.equal(res.error!.details!.path, 'training.classWeight.daisy')
   })
 })

@@ -107,7 +107,8 @@ test('a spec over the parameter limit is refused before it is built', () => {
 
 test('early stopping on val_loss needs a validation split', () => {
   const settings = { ...training,
-    earlyStopping: { monitor: 'val_loss', patience: 1, minDelta: 0 } }
+    earlyStopping: { monitor: 'val_loss', patience: 1, minDelta: 0,
+      restoreBestWeights: false } }
   assert.throws(() => checkSpec(spec(3), settings, dataset, LIMIT), (err: any) => {
     assert.equal(err.code, 'TQ_ERR_SPEC_INVALID')
     assert.equal(err.details.path, 'training.earlyStopping.monitor')

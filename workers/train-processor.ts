@@ -13,6 +13,7 @@ import { targetEncoding, type TargetEncoding } from '../src/spec/targets.ts'
 import type { ArtifactStore } from '../src/store/artifact-store.ts'
 import { tf } from '../src/tf/backend.ts'
 import { serializeModel } from '../src/tf/model-io.ts'
+import { restoreBestWeights } from './best-weights.ts'
 import { trainingTensors } from './training-tensors.ts'
 
 export interface ProcessorDeps {
@@ -68,11 +69,20 @@ function callbacks(
 
 type Tensors = { xs: tf.Tensor; ys: tf.Tensor }
 
+// classWeight names classes; tfjs wants their indexes.
+function classWeights(training: TrainingJobData['training'],
+  classes: string[] | undefined): Record<number, number> | undefined {
+  if (!training.classWeight || !classes) return undefined
+  return Object.fromEntries(classes.map((name, i) =>
+    [i, training.classWeight![name] ?? 1]))
+}
+
 /** Fits the model, reporting each epoch; returns the history. */
 async function fit(
   job: TrainingJob,
   model: tf.LayersModel,
   { xs, ys }: Tensors,
+  classes: string[] | undefined,
   deps: ProcessorDeps,
   log: Logger,
 ): Promise<HistoryRow[]> {
@@ -83,15 +93,23 @@ async function fit(
 
   const stop = training.earlyStopping
   const divergence: Divergence = {}
+  const extra: Array<tf.CustomCallback | tf.EarlyStopping> = []
+  if (stop) {
+    const { restoreBestWeights: restore, ...early } = stop
+    extra.push(tf.callbacks.earlyStopping(early))
+    if (restore) extra.push(restoreBestWeights(model, stop.monitor))
+  }
+
   await model.fit(xs, ys, {
     epochs: training.epochs,
     batchSize: training.batchSize,
     validationSplit: training.validationSplit || undefined,
     shuffle: training.shuffle,
+    classWeight: classWeights(training, classes),
     verbose: 0,
     callbacks: [
       callbacks(job, log, deps.backend, history, model, divergence),
-      ...(stop ? [tf.callbacks.earlyStopping(stop)] : []),
+      ...extra,
     ],
   })
 
@@ -155,7 +173,7 @@ async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
     tensors = trainingTensors(record, data.x, data.y, encoding,
       training.shuffle)
 
-    const history = await fit(job, model, tensors, deps, log)
+    const history = await fit(job, model, tensors, record.classes, deps, log)
     const version = await publish(job, model, record, encoding, history, deps)
     log.info({ model: name, version }, 'model version stored')
     return { model: name, version }

@@ -47,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.config.MAX_UPLOAD_BYTES,
     // Model names may be 128 characters; the default limit is 100.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // Errors Fastify raises before routing (a malformed URL) go through
     // the same handler, so they carry TQ_ERR_ codes too.
     frameworkErrors: errorHandler,
@@ -60,6 +60,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         // No silent conversions ("8" for 8, null for false): the query
         // string declares its numbers as patterns and parses them.
         coerceTypes: false,
+        // Defaults are filled by the route after it merges what the client
+        // sent with what it reuses (a retrain's earlier settings), so that
+        // a default cannot override a reused value.
+        useDefaults: false,
         discriminator: true,
         allErrors: false,
       },

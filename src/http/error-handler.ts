@@ -30,8 +30,9 @@ const FASTIFY: Record<string, (err: FastifyError) => TqError> = {
     new errors.RequestInvalid('the body is empty; a JSON object was expected'),
   FST_ERR_CTP_BODY_TOO_LARGE: () =>
     new errors.RequestTooLarge('the body is larger than the upload limit'),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
-    new errors.RequestUnsupportedMediaType(e.message),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new errors.RequestUnsupportedMediaType('unsupported Content-Type; ' +
+      'send application/json, or text/csv for a CSV dataset upload'),
 }
 
 /** Any error thrown while serving a request, as a catalogue error. */
@@ -59,9 +60,11 @@ export function toTqError(err: FastifyError): TqError {
 
 /**
  * The one error handler. Status: what the error carries if 400 or above,
- * else 500. Logging: a 5xx is ours and goes out at error with its stack;
- * a 4xx is the client's and goes out at info, so that bad requests cannot
- * flood the error log. A 5xx's message stays in the log, never the reply.
+ * else 500. Logging: an unexpected error is ours and goes out at error
+ * with its stack; a 503 the catalogue raises on purpose (Redis away) at
+ * warn; a 4xx is the client's and goes out at info, so that bad requests
+ * cannot flood the error log. An unexpected error's message stays in the
+ * log, never the reply: only messages tensorq wrote for clients go out.
  */
 export function errorHandler(
   raw: FastifyError,
@@ -71,9 +74,13 @@ export function errorHandler(
   const err = toTqError(raw)
   const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
 
-  if (status >= 500) {
+  const unexpected = err.code === codeOf(errors.Internal)
+  if (unexpected) {
     request.log.error({ err: err.cause ?? raw, code: err.code },
       'request failed')
+  } else if (status >= 500) {
+    request.log.warn({ code: err.code, reason: err.message },
+      'request not served')
   } else {
     request.log.info({ code: err.code, reason: err.message },
       'request rejected')
@@ -84,10 +91,10 @@ export function errorHandler(
     statusCode: status,
     code: err.code,
     error: reason,
-    message: status >= 500
+    message: unexpected
       ? `${reason.toLowerCase()}; see the server log for request ${request.id}`
       : err.message,
-    details: status >= 500 ? undefined : err.details,
+    details: unexpected ? undefined : err.details,
   })
 }
 

@@ -68,9 +68,12 @@ export function encodeInstances(
     const problem = writeRow(value, manifest.inputShape, out, i * size,
       `instances[${i}]`)
     if (problem) {
+      // Say the model's shape unless the message already does.
+      const shape = showShape(manifest.inputShape)
+      const suffix = problem.message.includes(shape) ? ''
+        : `; the model's input shape is ${shape}`
       throw withDetails(new errors.PredictInvalidInstance(
-        `${problem.path}: ${problem.message}; the model's input shape is ` +
-        showShape(manifest.inputShape)),
+        `${problem.path}: ${problem.message}${suffix}`),
       { path: problem.path, instance: i, expected: manifest.inputShape })
     }
   })

@@ -39,6 +39,23 @@ function checkLayerNames(spec: ModelSpec): void {
   })
 }
 
+function checkClassWeight(training: TrainingSettings, dataset: DatasetRecord):
+  void {
+  if (!training.classWeight) return
+  const path = 'training.classWeight'
+  if (dataset.task !== 'classification') {
+    throw withDetails(new errors.SpecInvalid(`${path} needs a classification ` +
+      'dataset'), { path })
+  }
+  for (const name of Object.keys(training.classWeight)) {
+    if (!dataset.classes!.includes(name)) {
+      throw withDetails(new errors.SpecInvalid(`${path}: ${name} is not a ` +
+        `class of the dataset (${dataset.classes!.slice(0, 20).join(', ')})`),
+      { path: `${path}.${name}` })
+    }
+  }
+}
+
 function checkTraining(training: TrainingSettings, rows: number): void {
   const monitor = training.earlyStopping?.monitor
   if (monitor?.startsWith('val_') && training.validationSplit === 0) {
@@ -78,6 +95,7 @@ export function checkSpec(
     { path: 'spec.input.shape' })
   }
   checkTraining(training, dataset.rows)
+  checkClassWeight(training, dataset)
   checkLayerNames(spec)
   checkEmbeddingInputs(spec, dataset)
   checkParameterLimit(spec, shape, maxParameters)

@@ -39,7 +39,8 @@ export const ModelSpec = Type.Object({
 export type ModelSpec = Static<typeof ModelSpec>
 
 // Fields with defaults are optional in the document (clients may leave
-// them out) and filled in before anything else reads them.
+// them out); POST /v1/jobs fills them in (Value.Default) before anything
+// else reads them.
 export const TrainingSettings = Type.Object({
   epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 10 })),
   batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 32 })),
@@ -52,15 +53,25 @@ export const TrainingSettings = Type.Object({
     monitor: Type.Optional(Type.String({ default: 'val_loss', minLength: 1 })),
     patience: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
     minDelta: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
+    restoreBestWeights: Type.Optional(Type.Boolean({
+      default: false,
+      description: 'End with the weights of the best epoch, not the last.',
+    })),
   }, { additionalProperties: false })),
+  classWeight: Type.Optional(Type.Record(Type.String(),
+    Type.Number({ exclusiveMinimum: 0 }), {
+      description: 'Loss weight per class name; classes left out weigh 1.',
+    })),
 }, { additionalProperties: false })
 
 type TrainingInput = Static<typeof TrainingSettings>
 
 /** Training settings with every default filled in. */
-export type TrainingSettings = Required<Omit<TrainingInput, 'earlyStopping'>> & {
-  earlyStopping?: Required<NonNullable<TrainingInput['earlyStopping']>>
-}
+export type TrainingSettings =
+  Required<Omit<TrainingInput, 'earlyStopping' | 'classWeight'>> & {
+    earlyStopping?: Required<NonNullable<TrainingInput['earlyStopping']>>
+    classWeight?: Record<string, number>
+  }
 
 /** Model names: also path segments, so no `/` or `:`, and not `..`. */
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'

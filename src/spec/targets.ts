@@ -25,7 +25,8 @@ function mismatch(message: string, last: number) {
 function classification(labels: Labels, spec: ModelSpec, units: number,
   last: number): TargetEncoding {
   const k = labels.classes!.length
-  const fit = `the last layer has ${units} units but the dataset has ${k} ` +
+  const fit = `the last layer has ${units} unit${units === 1 ? '' : 's'} ` +
+    `but the dataset has ${k} ` +
     `classes (${labels.classes!.slice(0, 10).join(', ')}${k > 10 ? ', …' : ''})`
 
   if (units === 1 && BINARY.has(spec.loss)) {

@@ -12,8 +12,8 @@ import { ErrorRef, IdParams } from '../schemas/common.ts'
 import { CreateJobBody, JobRecordSchema } from '../schemas/jobs.ts'
 
 // Without a spec, a job trains the model's latest spec again (on the same
-// or a new dataset), with its training settings unless new ones are given,
-// so a client can refresh a model by naming it alone.
+// or a new dataset) with its training settings, each overridable, so a
+// client can refresh a model by naming it and a dataset.
 async function latestManifest(deps: AppDeps, model: string):
   Promise<ModelManifest> {
   const latest = (await listVersions(deps.store, model)).at(-1)
@@ -45,10 +45,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
 
       const previous = body.spec ? undefined
         : await latestManifest(deps, body.model)
-      const spec = body.spec ?? previous!.spec
-      const training = Value.Default(TrainingSettings,
-        structuredClone(body.training ?? previous?.training ?? {})) as
-        TrainingSettings
+      // A reused spec takes its input shape from the new dataset, and the
+      // settings given here override the reused ones field by field.
+      const spec = body.spec ?? { ...previous!.spec, input: undefined }
+      const training = Value.Default(TrainingSettings, structuredClone({
+        ...previous?.training, ...body.training,
+      })) as TrainingSettings
       const checked = checkSpec(spec, training, dataset,
         deps.config.MAX_MODEL_PARAMETERS)
 

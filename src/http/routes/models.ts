@@ -7,7 +7,8 @@ import { predict } from '../../serving/predict.ts'
 import type { AppDeps } from '../app.ts'
 import { ErrorRef } from '../schemas/common.ts'
 import {
-  ModelSchema, NameParams, PredictBody, PredictQuery, PredictResponse,
+  ManifestSchema, ModelSchema, NameParams, PredictBody, PredictQuery,
+  PredictResponse, VersionParams,
 } from '../schemas/models.ts'
 
 async function versionsOf(deps: AppDeps, name: string): Promise<number[]> {
@@ -29,7 +30,7 @@ async function resolveVersion(
 
   throw withDetails(new errors.ModelVersionNotFound(`model ${name} has no ` +
     `version ${wanted} (it has ${versions.join(', ')})`),
-  { path: 'query.version' })
+  { path: 'version' })
 }
 
 function summary(m: ModelManifest) {
@@ -87,6 +88,23 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         classes: latest.classes,
         versions: manifests.map(summary),
       }
+    })
+
+    app.get('/v1/models/:name/versions/:version', {
+      schema: {
+        tags: ['models'],
+        summary: 'One version: its spec, settings, dataset, job and metrics',
+        params: VersionParams,
+        response: { 200: ManifestSchema, 404: ErrorRef },
+      },
+    }, async (request) => {
+      const { name } = request.params
+      const version = await resolveVersion(deps, name,
+        Number(request.params.version))
+      const manifest = await readManifest(deps.store, name, version)
+      if (manifest) return manifest
+      throw new errors.ModelVersionNotFound(
+        `model ${name} version ${version} is gone`)
     })
 
     app.post('/v1/models/:name/predict', {

@@ -22,6 +22,33 @@ export const ModelSchema = Type.Object({
   versions: Type.Array(VersionSummary),
 })
 
+export const VersionParams = Type.Object({
+  name: Type.String(),
+  version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }),
+})
+
+export const ManifestSchema = Type.Object({
+  model: Type.String(),
+  version: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  job: Type.String(),
+  dataset: Type.String(),
+  backend: Type.String(),
+  spec: Type.Any({ description: 'The model spec, input shape included.' }),
+  training: Type.Any({ description: 'The training settings, defaults in.' }),
+  metrics: Metrics,
+  epochs: Type.Integer(),
+  inputShape: Type.Array(Type.Integer()),
+  task: Type.String(),
+  classes: Type.Optional(Type.Array(Type.String())),
+  targetShape: Type.Optional(Type.Array(Type.Integer())),
+  featureNames: Type.Optional(Type.Array(Type.String())),
+  sizes: Type.Object({
+    parameters: Type.Integer(),
+    weightBytes: Type.Integer(),
+  }),
+})
+
 export const PredictQuery = Type.Object({
   version: Type.Optional(Type.String({
     pattern: '^[1-9][0-9]{0,8}$',
