@@ -100,7 +100,8 @@ test('a conv2d on flat rows names the layer and both shapes', () => {
   assert.throws(() => buildModel(spec, [784]), (err: any) => {
     assert.equal(err.code, 'TQ_ERR_SPEC_SHAPE_MISMATCH')
     assert.equal(err.details.path, 'spec.layers[0]')
-    assert.match(err.message, /layers\[0\] \(conv2d\) does not fit its input of shape \[batch,784\]/)
+    assert.match(err.message,
+      /layers\[0\] \(conv2d\) does not fit its input of shape \[batch,784\]/)
     return true
   })
 })
