@@ -2,6 +2,7 @@ import {
   backend_util, getKernel, registerKernel, type KernelBackend, type KernelConfig,
   type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs'
+import { wasmKernel } from './wasm-kernel.ts'
 
 // The WASM backend has no Conv2DBackpropFilter, so no convolution could
 // train on it. (Its Conv3DBackpropFilterV2 with a depth of 1 would do for
@@ -20,12 +21,6 @@ interface Attrs {
   dataFormat: 'NHWC' | 'NCHW'
   dimRoundingMode?: 'floor' | 'round' | 'ceil'
   filterShape: [number, number, number, number]
-}
-
-function wasmKernel(name: string): KernelFunc {
-  const kernel = getKernel(name, 'wasm')
-  if (!kernel) throw new Error(`the WASM backend has no ${name} kernel`)
-  return kernel.kernelFunc
 }
 
 function check(attrs: Attrs): void {

@@ -2,16 +2,11 @@ import {
   getKernel, registerKernel, type KernelBackend, type KernelConfig,
   type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs'
+import { wasmKernel } from './wasm-kernel.ts'
 
 // Gradients of gather (embedding lookups) sum rows by index with
 // UnsortedSegmentSum, which the WASM backend lacks. ScatterNd over the
 // segment ids as indices sums the rows that share an id, in native code.
-
-function wasmKernel(name: string): KernelFunc {
-  const kernel = getKernel(name, 'wasm')
-  if (!kernel) throw new Error(`the WASM backend has no ${name} kernel`)
-  return kernel.kernelFunc
-}
 
 const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo }
