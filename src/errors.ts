@@ -64,6 +64,9 @@ export const errors = {
   PredictInvalidInstance: define('TQ_ERR_PREDICT_INVALID_INSTANCE', 400,
     'An instance does not fit the model input; the message gives both ' +
     'shapes.'),
+  PredictTooLarge: define('TQ_ERR_PREDICT_TOO_LARGE', 413,
+    'The answer would hold more than `MAX_PREDICT_VALUES` numbers; send ' +
+    'fewer instances per request.'),
   Unavailable: define('TQ_ERR_UNAVAILABLE', 503,
     'Redis does not answer; try again.'),
   Internal: define('TQ_ERR_INTERNAL', 500,

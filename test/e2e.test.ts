@@ -24,7 +24,7 @@ async function finished(client: Client, id: string, timeoutMs: number) {
 }
 
 describe('through the HTTP API with the generated client', () => {
-  const env = testEnv()
+  const env = testEnv({ MAX_PREDICT_VALUES: '20000' })
   let api: TestApi
   let worker: TestWorker
   let client: Client
@@ -118,6 +118,16 @@ describe('through the HTTP API with the generated client', () => {
     assert.equal(err.code, 'TQ_ERR_PREDICT_INVALID_INSTANCE')
     assert.equal(err.details.path, 'instances[1]')
     assert.match(err.message, /shape \[783\] where shape \[784\] was expected/)
+  })
+
+  test('an answer too large to send is refused before predicting', async () => {
+    const res = await client.POST('/v1/models/{name}/predict', {
+      params: { path: { name: 'mnist' } },
+      body: { instances: Array.from({ length: 2001 }, () => new Array(784).fill(0)) },
+    })
+    assert.equal(res.response.status, 413)
+    assert.equal(res.error!.code, 'TQ_ERR_PREDICT_TOO_LARGE')
+    assert.match(res.error!.message, /send at most 2000 per request/)
   })
 
   test('iris CSV: raw rows as objects come back as species names', async () => {

@@ -29,6 +29,10 @@ export async function startWorker(config: Config, log: Logger):
       connection,
       prefix: config.TENSORQ_QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,
+      // tfjs runs a whole batch without yielding, so the lock can only be
+      // renewed between batches; a short lock would take a long batch for
+      // a dead worker and hand the job to another.
+      lockDuration: config.WORKER_LOCK_DURATION_MS,
     })
 
   worker.on('completed', (job) =>

@@ -95,9 +95,24 @@ export interface Prediction {
   classes?: string[]
 }
 
-/** Runs the model on raw instances and names the classes of classifiers. */
-export function predict(loaded: LoadedModel, instances: unknown[]): Prediction {
+/**
+ * Runs the model on raw instances and names the classes of classifiers.
+ * Refuses, before running anything, an answer of more than `maxValues`
+ * numbers: it could not even be serialized (a string of over 512 MB).
+ */
+export function predict(
+  loaded: LoadedModel,
+  instances: unknown[],
+  maxValues: number,
+): Prediction {
   const { manifest, model } = loaded
+  const width = sizeOf(model.outputs[0].shape.slice(1) as number[])
+  if (instances.length * width > maxValues) {
+    throw withDetails(new errors.PredictTooLarge(`${instances.length} ` +
+      `instances × ${width} outputs is more than ${maxValues} values; send ` +
+      `at most ${Math.max(1, Math.floor(maxValues / width))} per request`),
+    { path: 'instances' })
+  }
   const input = encodeInstances(manifest, instances)
 
   const predictions = tf.tidy(() => {

@@ -114,7 +114,9 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         params: NameParams,
         querystring: PredictQuery,
         body: PredictBody,
-        response: { 200: PredictResponse, 400: ErrorRef, 404: ErrorRef },
+        response: {
+          200: PredictResponse, 400: ErrorRef, 404: ErrorRef, 413: ErrorRef,
+        },
       },
     }, async (request) => {
       const { name } = request.params
@@ -127,7 +129,8 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
           `model ${name} version ${version} is gone`)
       }
 
-      const result = predict(loaded, request.body.instances)
+      const result = predict(loaded, request.body.instances,
+        deps.config.MAX_PREDICT_VALUES)
       return { model: name, version, ...result }
     })
   }
