@@ -366,7 +366,7 @@ export interface paths {
                                 name?: string;
                                 units: number;
                                 /** @enum {string} */
-                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 useBias?: boolean;
                                 /** @enum {string} */
                                 kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -395,7 +395,7 @@ export interface paths {
                                 /** @description Unique within the model; tfjs names layers when absent. */
                                 name?: string;
                                 /** @enum {string} */
-                                activation: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                activation: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                             } | {
                                 /** @enum {string} */
                                 type: "flatten";
@@ -436,7 +436,7 @@ export interface paths {
                                 padding?: "valid" | "same" | "causal";
                                 dilationRate?: number;
                                 /** @enum {string} */
-                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 useBias?: boolean;
                                 /** @enum {string} */
                                 kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -464,7 +464,7 @@ export interface paths {
                                 padding?: "valid" | "same";
                                 dilationRate?: number | number[];
                                 /** @enum {string} */
-                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 useBias?: boolean;
                                 /** @enum {string} */
                                 kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -550,7 +550,7 @@ export interface paths {
                                 name?: string;
                                 units: number;
                                 /** @enum {string} */
-                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 useBias?: boolean;
                                 /** @enum {string} */
                                 kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -585,7 +585,7 @@ export interface paths {
                                 name?: string;
                                 units: number;
                                 /** @enum {string} */
-                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 useBias?: boolean;
                                 /** @enum {string} */
                                 kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -614,7 +614,7 @@ export interface paths {
                                 /** @description Fraction of recurrent state dropped. */
                                 recurrentDropout?: number;
                                 /** @enum {string} */
-                                recurrentActivation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                recurrentActivation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                             } | {
                                 /** @enum {string} */
                                 type: "gru";
@@ -622,7 +622,7 @@ export interface paths {
                                 name?: string;
                                 units: number;
                                 /** @enum {string} */
-                                activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 useBias?: boolean;
                                 /** @enum {string} */
                                 kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -651,7 +651,7 @@ export interface paths {
                                 /** @description Fraction of recurrent state dropped. */
                                 recurrentDropout?: number;
                                 /** @enum {string} */
-                                recurrentActivation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                recurrentActivation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                             } | {
                                 /** @enum {string} */
                                 type: "bidirectional";
@@ -665,7 +665,7 @@ export interface paths {
                                     name?: string;
                                     units: number;
                                     /** @enum {string} */
-                                    activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                    activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                     useBias?: boolean;
                                     /** @enum {string} */
                                     kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -700,7 +700,7 @@ export interface paths {
                                     name?: string;
                                     units: number;
                                     /** @enum {string} */
-                                    activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                    activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                     useBias?: boolean;
                                     /** @enum {string} */
                                     kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -729,7 +729,7 @@ export interface paths {
                                     /** @description Fraction of recurrent state dropped. */
                                     recurrentDropout?: number;
                                     /** @enum {string} */
-                                    recurrentActivation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                    recurrentActivation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 } | {
                                     /** @enum {string} */
                                     type: "gru";
@@ -737,7 +737,7 @@ export interface paths {
                                     name?: string;
                                     units: number;
                                     /** @enum {string} */
-                                    activation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                    activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                     useBias?: boolean;
                                     /** @enum {string} */
                                     kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
@@ -766,7 +766,7 @@ export interface paths {
                                     /** @description Fraction of recurrent state dropped. */
                                     recurrentDropout?: number;
                                     /** @enum {string} */
-                                    recurrentActivation?: "elu" | "gelu" | "gelu_new" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                    recurrentActivation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
                                 };
                                 /** @enum {string} */
                                 mergeMode?: "concat" | "sum" | "mul" | "ave";

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { encodeCsv } from '../src/data/csv.ts'
+import { checkDatasetSize } from '../src/data/dataset.ts'
 
 const IRIS = readFileSync(new URL('./fixtures/iris.csv', import.meta.url),
   'utf8')
@@ -126,4 +127,16 @@ test('a wide CSV parses in linear time', () => {
     { name: 't', label: 'y' })
   assert.deepEqual(data.record.inputShape, [width])
   assert.ok(Date.now() - started < 5000)
+})
+
+test('regression with a text label names its line', () => {
+  assert.throws(() => encodeCsv('a,y\n1,1.5\n2,2.5\n3,abc\n', {
+    name: 't', label: 'y', task: 'regression',
+  }), /line 4, column y: "abc" is not a number; regression needs numeric/)
+})
+
+test('rows × width is bounded, whatever the upload size', () => {
+  assert.throws(() => checkDatasetSize(400_000, 1000),
+    /400000 rows × 1000 input values is more than the 268435456/)
+  assert.doesNotThrow(() => checkDatasetSize(8000, 784))
 })

@@ -170,6 +170,16 @@ describe('through the HTTP API with the generated client', () => {
     assert.equal(res.response.status, 200)
     assert.deepEqual(res.data!.classes, ['setosa', 'virginica'])
 
+    // More rows than one predict chunk: answers stay in order.
+    const many = await client.POST('/v1/models/{name}/predict', {
+      params: { path: { name: 'iris' } },
+      body: { instances: Array.from({ length: 1500 }, (_, i) =>
+        i % 2 ? [7.7, 3.0, 6.1, 2.3] : [5.1, 3.5, 1.4, 0.2]) },
+    })
+    assert.equal(many.data!.classes!.length, 1500)
+    assert.equal(many.data!.classes![1024], 'setosa')
+    assert.equal(many.data!.classes![1025], 'virginica')
+
     const bad = await client.POST('/v1/models/{name}/predict', {
       params: { path: { name: 'iris' } },
       body: { instances: [{ sepal_length: 5.1 }] },

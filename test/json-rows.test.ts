@@ -119,3 +119,8 @@ test('an error message quotes at most a little of the bad value', () => {
     { x: [1], y: 0 }, { x: [2], y: { big: 'v'.repeat(100_000) } },
   ] }), (err: any) => err.message.length < 300)
 })
+
+test('a class name is a name, not a document', () => {
+  rejects([{ x: [1], y: 'a' }, { x: [2], y: 'b'.repeat(1000) }], 'rows[1].y',
+    /at most 200 characters \(this one has 1000\)/)
+})

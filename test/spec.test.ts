@@ -176,3 +176,29 @@ test('an embedding needs whole token ids below its inputDim', () => {
   assert.throws(() => checkSpec(embed(50), training,
     { ...tokens, integerInputs: false }, LIMIT), /not all whole numbers/)
 })
+
+test('a batch whose activations would not fit in memory names batchSize', () => {
+  const wide: ModelSpec = {
+    layers: [{ type: 'dense', units: 65536 }, { type: 'dense', units: 3 }],
+    loss: 'categoricalCrossentropy',
+    optimizer: { type: 'adam' },
+  }
+  const big = { ...dataset, rows: 20000 }
+  const settings = { ...training, batchSize: 20000 }
+  assert.throws(() => checkSpec(wide, settings, big, LIMIT), (err: any) => {
+    assert.equal(err.code, 'TQ_ERR_SPEC_TOO_LARGE')
+    assert.equal(err.details.path, 'training.batchSize')
+    assert.match(err.message, /use training.batchSize of at most 409\d/)
+    return true
+  })
+})
+
+test('early stopping must monitor something the model logs', () => {
+  const settings = { ...training, validationSplit: 0.2,
+    earlyStopping: { monitor: 'val_acc', patience: 1, minDelta: 0,
+      restoreBestWeights: false } }
+  assert.throws(() => checkSpec(spec(3), settings, dataset, LIMIT),
+    /"val_acc" is not logged by this model; it logs loss, val_loss/)
+  const withAccuracy = { ...spec(3), metrics: ['accuracy' as const] }
+  assert.doesNotThrow(() => checkSpec(withAccuracy, settings, dataset, LIMIT))
+})

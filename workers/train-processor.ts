@@ -220,7 +220,7 @@ export function createTrainProcessor(deps: ProcessorDeps) {
     } catch (err) {
       const bad = isTqError(err)
       const last = bad || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
-      const message = (err as Error).message
+      const message = err instanceof Error ? err.message : String(err)
       const code = bad ? err.code : codeOf(errors.JobTrainingFailed)
       // A bad spec or dataset is the client's doing, not ours: warn.
       if (bad) log.warn({ code, reason: message }, 'training refused')

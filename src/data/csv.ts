@@ -1,6 +1,8 @@
 import { parse } from 'csv-parse/sync'
 import { errors, withDetails } from '../errors.ts'
-import type { EncodedDataset, Feature, Task } from './dataset.ts'
+import {
+  checkDatasetSize, type EncodedDataset, type Feature, type Task,
+} from './dataset.ts'
 import { quote, shorten } from './finite.ts'
 import { encodeLabels } from './labels.ts'
 import { encodeTableRow, featureWidth, parseNumber } from './table-encoding.ts'
@@ -163,6 +165,7 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
     body.map((l) => l.record[columns[j]]), lines, categorical.has(name)))
 
   const width = features.reduce((a, f) => a + featureWidth(f), 0)
+  checkDatasetSize(body.length, width)
   const x = new Float32Array(body.length * width)
   body.forEach((l, i) => {
     const raw = columns.map((c) => l.record[c])
@@ -177,7 +180,13 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
     throw invalid(`line ${lines[emptyLabel]}, column ${opts.label}: the ` +
       'label is missing', { line: lines[emptyLabel], column: opts.label })
   }
-  const numericLabels = labelCells.every((c) => parseNumber(c) !== undefined)
+  const firstText = labelCells.findIndex((c) => parseNumber(c) === undefined)
+  const numericLabels = firstText < 0
+  if (opts.task === 'regression' && !numericLabels) {
+    throw invalid(`line ${lines[firstText]}, column ${opts.label}: ` +
+      `${quote(labelCells[firstText])} is not a number; regression needs ` +
+      'numeric labels', { line: lines[firstText], column: opts.label })
+  }
   const labels = encodeLabels(
     numericLabels ? labelCells.map(Number) : labelCells,
     {

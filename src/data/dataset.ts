@@ -1,3 +1,5 @@
+import { errors, withDetails } from '../errors.ts'
+
 /** What a dataset's labels are for. */
 export type Task = 'classification' | 'regression'
 
@@ -57,6 +59,22 @@ export interface EncodedDataset {
   record: Omit<DatasetRecord, 'id' | 'createdAt'>
   x: Float32Array
   y: Float32Array
+}
+
+/**
+ * The most floats a dataset's inputs may hold (1 GiB): one-hot encoding
+ * can turn a 7 MB CSV into gigabytes, which the api and the worker would
+ * then hold in memory.
+ */
+export const MAX_DATASET_VALUES = 256 * 1024 * 1024
+
+/** Throws a 400 when rows × width passes MAX_DATASET_VALUES. */
+export function checkDatasetSize(rows: number, width: number): void {
+  if (rows * width <= MAX_DATASET_VALUES) return
+  throw withDetails(new errors.DatasetInvalid(`${rows} rows × ${width} ` +
+    `input values is more than the ${MAX_DATASET_VALUES} a dataset may ` +
+    'hold; use fewer rows or fewer (or narrower) columns'),
+  { rows, width })
 }
 
 /** The product of a shape's dimensions. */

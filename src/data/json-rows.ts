@@ -1,5 +1,7 @@
 import { errors, withDetails } from '../errors.ts'
-import { sizeOf, type EncodedDataset, type Task } from './dataset.ts'
+import {
+  checkDatasetSize, sizeOf, type EncodedDataset, type Task,
+} from './dataset.ts'
 import { encodeLabels } from './labels.ts'
 import { MAX_RANK, shapeOf, writeRow } from './tensor-rows.ts'
 
@@ -48,6 +50,7 @@ export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
       'rows[0].x: an empty array has no features'), { row: 0, path: 'rows[0].x' })
   }
 
+  checkDatasetSize(rows.length, size)
   const x = new Float32Array(rows.length * size)
   rows.forEach((row, i) => {
     // A bare number is a row of one feature.

@@ -54,7 +54,15 @@ function countClasses(y: Float32Array, k: number): number[] {
   return counts
 }
 
+/** Class names longer than this are data, not names. */
+export const MAX_CLASS_NAME = 200
+
 function fromNames(names: string[], opts: LabelOptions): EncodedLabels {
+  const long = names.findIndex((n) => n.length > MAX_CLASS_NAME)
+  if (long >= 0) {
+    throw invalid(`a class name may have at most ${MAX_CLASS_NAME} ` +
+      `characters (this one has ${names[long].length})`, long, opts.where(long))
+  }
   const classes = [...new Set(names)].sort((a, b) =>
     a.localeCompare(b, 'en', { numeric: true }))
   if (classes.length > MAX_CLASSES) {

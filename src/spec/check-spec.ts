@@ -1,8 +1,9 @@
 import type { DatasetRecord } from '../data/dataset.ts'
+import { quote } from '../data/finite.ts'
 import { showShape } from '../data/tensor-rows.ts'
 import { errors, isTqError, withDetails } from '../errors.ts'
 import { buildModel, compileModel } from './build-model.ts'
-import { checkParameterLimit } from './limits.ts'
+import { checkBatchLimit, checkParameterLimit } from './limits.ts'
 import type { ModelSpec, TrainingSettings } from './schema.ts'
 import { targetEncoding } from './targets.ts'
 
@@ -23,6 +24,23 @@ function checkEmbeddingInputs(spec: ModelSpec, dataset: DatasetRecord): void {
     `values run from ${low} to ${high}` +
     (dataset.integerInputs ? '' : ' and are not all whole numbers')),
   { path: 'spec.layers[0].inputDim', layer: 0 })
+}
+
+// What tfjs calls the logs a metric writes ('accuracy' is logged as acc).
+function metricKey(metric: string): string {
+  return metric === 'accuracy' ? 'acc' : metric
+}
+
+function checkMonitor(spec: ModelSpec, training: TrainingSettings): void {
+  const monitor = training.earlyStopping?.monitor
+  if (monitor === undefined) return
+  const logged = ['loss', ...(spec.metrics ?? []).map(metricKey)]
+  const known = [...logged, ...logged.map((k) => `val_${k}`)]
+  if (known.includes(monitor)) return
+
+  const path = 'training.earlyStopping.monitor'
+  throw withDetails(new errors.SpecInvalid(`${path}: ${quote(monitor)} is ` +
+    `not logged by this model; it logs ${known.join(', ')}`), { path })
 }
 
 function checkLayerNames(spec: ModelSpec): void {
@@ -99,6 +117,8 @@ export function checkSpec(
   checkLayerNames(spec)
   checkEmbeddingInputs(spec, dataset)
   checkParameterLimit(spec, shape, maxParameters)
+  checkBatchLimit(spec, shape, training.batchSize, dataset.rows)
+  checkMonitor(spec, training)
 
   const model = buildModel(spec, shape)
   try {

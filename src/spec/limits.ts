@@ -54,18 +54,57 @@ function layerParameters(spec: LayerSpec, input: Shape): number {
  * weights; a layer whose shape cannot be worked out is left to the build,
  * which names it.
  */
-export function countParameters(spec: ModelSpec, inputShape: number[]): number {
+function measure(spec: ModelSpec, inputShape: number[]):
+  { parameters: number; activations: number } {
   let shape: Shape = [null, ...inputShape]
-  let total = 0
+  let parameters = 0
+  let activations = 0
   for (const layerSpec of spec.layers) {
-    total += layerParameters(layerSpec, shape)
+    parameters += layerParameters(layerSpec, shape)
     try {
       shape = makeLayer(layerSpec).computeOutputShape(shape as never) as Shape
     } catch {
-      return total
+      break
     }
+    activations += shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1)
   }
-  return total
+  return { parameters, activations }
+}
+
+export function countParameters(spec: ModelSpec, inputShape: number[]): number {
+  return measure(spec, inputShape).parameters
+}
+
+/** The values every layer outputs for one row, added up. */
+export function countActivations(spec: ModelSpec, inputShape: number[]):
+  number {
+  return measure(spec, inputShape).activations
+}
+
+/**
+ * The most activation values one training batch may produce (1 GiB of
+ * float32). tfjs holds them all for the backward pass, and WASM's heap
+ * stops at 4 GiB: a batch of 20,000 rows through 65,536 units needs 5 GiB
+ * and hung the worker instead of failing.
+ */
+export const MAX_BATCH_ACTIVATIONS = 256 * 1024 * 1024
+
+/** Throws a 400 when batchSize × activations passes the limit. */
+export function checkBatchLimit(
+  spec: ModelSpec,
+  inputShape: number[],
+  batchSize: number,
+  rows: number,
+): void {
+  const batch = Math.min(batchSize, rows)
+  const values = batch * countActivations(spec, inputShape)
+  if (values <= MAX_BATCH_ACTIVATIONS) return
+
+  const most = Math.max(1, Math.floor(batch * MAX_BATCH_ACTIVATIONS / values))
+  throw withDetails(new errors.SpecTooLarge(`a batch of ${batch} rows would ` +
+    `produce ${values.toLocaleString('en')} activation values, more than ` +
+    `${MAX_BATCH_ACTIVATIONS.toLocaleString('en')}; use training.batchSize ` +
+    `of at most ${most}`), { path: 'training.batchSize' })
 }
 
 /** Throws a 400 naming the limit when the spec has too many parameters. */

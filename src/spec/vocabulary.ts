@@ -11,9 +11,12 @@ export function StringEnum<T extends readonly string[]>(
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 }
 
-/** The activations tfjs ships, spelled as tfjs spells them. */
+/**
+ * The activations tfjs ships, spelled as tfjs spells them. Not gelu_new:
+ * tfjs 4 saves it as geluNew and then cannot load the model it saved.
+ */
 export const ACTIVATIONS = [
-  'elu', 'gelu', 'gelu_new', 'hardSigmoid', 'linear', 'mish', 'relu',
+  'elu', 'gelu', 'hardSigmoid', 'linear', 'mish', 'relu',
   'relu6', 'selu', 'sigmoid', 'softmax', 'softplus', 'softsign', 'swish',
   'tanh',
 ] as const
