@@ -59,8 +59,9 @@ function callbacks(
       history.push(row)
       const { loss, ...metrics } = logs
       const progress: TrainingProgress = {
-        backend, epoch: epoch + 1, epochs, loss, metrics, history,
+        backend, epoch: epoch + 1, epochs, loss, metrics,
       }
+      await job.log(JSON.stringify(row))
       await job.updateProgress(progress)
       log.info({ epoch: epoch + 1, epochs, loss, metrics }, 'epoch finished')
     },
@@ -83,13 +84,15 @@ async function fit(
   model: tf.LayersModel,
   { xs, ys }: Tensors,
   classes: string[] | undefined,
+  history: HistoryRow[],
   deps: ProcessorDeps,
   log: Logger,
-): Promise<HistoryRow[]> {
+): Promise<void> {
   const { training } = job.data
-  const history: HistoryRow[] = []
+  // A retried attempt starts over, and so does its history.
+  await job.clearLogs()
   await job.updateProgress({ backend: deps.backend, epoch: 0,
-    epochs: training.epochs, metrics: {}, history })
+    epochs: training.epochs, metrics: {} })
 
   const stop = training.earlyStopping
   const divergence: Divergence = {}
@@ -118,7 +121,6 @@ async function fit(
       `${history.at(-1)?.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
       'lower the learning rate or check the data')
   }
-  return history
 }
 
 /** Stores the trained model as the next version of its name. */
@@ -156,8 +158,12 @@ async function publish(
   return manifest.version
 }
 
-async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
-  Promise<TrainingResult> {
+async function train(
+  job: TrainingJob,
+  history: HistoryRow[],
+  deps: ProcessorDeps,
+  log: Logger,
+): Promise<TrainingResult> {
   const { model: name, spec, training } = job.data
   const data = await loadDataset(deps.store, job.data.dataset)
   if (!data) {
@@ -173,7 +179,7 @@ async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
     tensors = trainingTensors(record, data.x, data.y, encoding,
       training.shuffle)
 
-    const history = await fit(job, model, tensors, record.classes, deps, log)
+    await fit(job, model, tensors, record.classes, history, deps, log)
     const version = await publish(job, model, record, encoding, history, deps)
     log.info({ model: name, version }, 'model version stored')
     return { model: name, version }
@@ -187,11 +193,12 @@ async function train(job: TrainingJob, deps: ProcessorDeps, log: Logger):
   }
 }
 
-async function finish(job: TrainingJob, deps: ProcessorDeps, patch: {
-  result?: TrainingResult
-  error?: { code: string; message: string }
-}): Promise<void> {
-  const record = await recordOfBullJob(job)
+async function finish(job: TrainingJob, history: HistoryRow[],
+  deps: ProcessorDeps, patch: {
+    result?: TrainingResult
+    error?: { code: string; message: string }
+  }): Promise<void> {
+  const record = await recordOfBullJob(job, history)
   await saveJobRecord(deps.store, {
     ...record,
     ...patch,
@@ -213,9 +220,10 @@ export function createTrainProcessor(deps: ProcessorDeps) {
     log.info({ model: job.data.model, attempt: job.attemptsMade + 1 },
       'training started')
 
+    const history: HistoryRow[] = []
     try {
-      const result = await train(job, deps, log)
-      await finish(job, deps, { result })
+      const result = await train(job, history, deps, log)
+      await finish(job, history, deps, { result })
       return result
     } catch (err) {
       const bad = isTqError(err)
@@ -226,7 +234,7 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       if (bad) log.warn({ code, reason: message }, 'training refused')
       else log.error({ err, code, final: last }, 'training failed')
 
-      if (last) await finish(job, deps, { error: { code, message } })
+      if (last) await finish(job, history, deps, { error: { code, message } })
       if (bad) throw new UnrecoverableError(message)
       throw err
     }

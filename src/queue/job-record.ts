@@ -15,7 +15,7 @@ export interface JobRecord {
   dataset: string
   attempts: number
   backend?: string
-  progress?: Omit<TrainingProgress, 'history' | 'backend'>
+  progress?: Omit<TrainingProgress, 'backend'>
   history: HistoryRow[]
   result?: TrainingResult
   error?: { code: string; message: string }
@@ -42,12 +42,16 @@ function iso(ms: number | undefined): string | undefined {
 }
 
 function isProgress(p: unknown): p is TrainingProgress {
-  return typeof p === 'object' && p !== null && 'history' in p
+  return typeof p === 'object' && p !== null && 'epochs' in p
 }
 
-/** Builds the record of a job still held by BullMQ. */
+/**
+ * Builds the record of a job still held by BullMQ, with its history (the
+ * rows the worker logged, see TrainingProgress).
+ */
 export async function recordOfBullJob(
   job: Job<TrainingJobData, TrainingResult>,
+  history: HistoryRow[],
 ): Promise<JobRecord> {
   const state = BULL_STATES[await job.getState()] ?? 'queued'
   const p = isProgress(job.progress) ? job.progress : undefined
@@ -59,12 +63,12 @@ export async function recordOfBullJob(
     dataset: job.data.dataset,
     attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
     backend: p?.backend,
-    history: p?.history ?? [],
+    history,
     createdAt: job.data.createdAt,
     startedAt: iso(job.processedOn),
   }
   if (p) {
-    const { history: _history, backend: _backend, ...progress } = p
+    const { backend: _backend, ...progress } = p
     record.progress = progress
   }
   if (state === 'queued' && job.attemptsMade > 0 && job.failedReason) {

@@ -21,14 +21,18 @@ export interface HistoryRow {
   [metric: string]: number
 }
 
-/** What the worker reports through job.updateProgress. */
+/**
+ * What the worker reports through job.updateProgress. The history is not
+ * in it: each epoch's row is appended to the job's log instead, so that a
+ * 10,000-epoch job writes each row once rather than the whole history on
+ * every epoch.
+ */
 export interface TrainingProgress {
   backend: string
   epoch: number
   epochs: number
   loss?: number
   metrics: Record<string, number>
-  history: HistoryRow[]
 }
 
 /** What a completed training job returns. */

@@ -10,7 +10,7 @@ import {
   isJobId, loadJobRecord, recordOfBullJob, type JobRecord,
 } from './job-record.ts'
 import {
-  TRAINING_QUEUE, type TrainingJobData, type TrainingResult,
+  TRAINING_QUEUE, type HistoryRow, type TrainingJobData, type TrainingResult,
 } from './training-job.ts'
 
 const WEEK_S = 7 * 24 * 3600
@@ -78,7 +78,7 @@ export class TrainingQueue {
     })
     // Just added: a worker may already hold it, but to the client that
     // queued it, it is queued.
-    return { ...(await recordOfBullJob(job)), state: 'queued' }
+    return { ...(await recordOfBullJob(job, [])), state: 'queued' }
   }
 
   /**
@@ -96,7 +96,9 @@ export class TrainingQueue {
     })
     if (!job) return loadJobRecord(this.#store, id)
 
-    const record = await recordOfBullJob(job)
+    const { logs } = await this.queue.getJobLogs(id, 0, -1, true)
+    const record = await recordOfBullJob(job,
+      logs.map((l) => JSON.parse(l) as HistoryRow))
     if (record.state === 'completed' || record.state === 'failed') {
       return (await loadJobRecord(this.#store, id)) ?? record
     }
