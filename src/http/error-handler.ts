@@ -112,7 +112,7 @@ export function notFoundHandler(
  * Answers requests Node's HTTP parser rejects (a Content-Length that does
  * not match, bad headers) in the usual error shape, then closes.
  */
-export function clientErrorHandler(err: Error, socket: Duplex): void {
+export function clientErrorHandler(_err: Error, socket: Duplex): void {
   if (!socket.writable) return
   const body = JSON.stringify({
     statusCode: 400,

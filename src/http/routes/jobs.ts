@@ -6,7 +6,7 @@ import {
   listVersions, readManifest, type ModelManifest,
 } from '../../serving/model-registry.ts'
 import { checkSpec } from '../../spec/check-spec.ts'
-import { TrainingSettings, type ModelSpec } from '../../spec/schema.ts'
+import { TrainingSettings } from '../../spec/schema.ts'
 import type { AppDeps } from '../app.ts'
 import { ErrorRef, IdParams } from '../schemas/common.ts'
 import { CreateJobBody, JobRecordSchema } from '../schemas/jobs.ts'
