@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import { readJson, type ArtifactStore } from '../store/artifact-store.ts'
+import { isId, newId } from '../store/ids.ts'
 import type { DatasetRecord, EncodedDataset } from './dataset.ts'
 
 const PREFIX = 'datasets'
@@ -21,9 +21,7 @@ function floatsOf(b: Buffer): Float32Array {
 }
 
 /** Dataset ids are UUIDs; anything else cannot name a stored dataset. */
-export function isDatasetId(id: string): boolean {
-  return /^[0-9a-f-]{36}$/.test(id)
-}
+export const isDatasetId = isId
 
 /** Stores a parsed dataset under a new id, all files at once. */
 export async function saveDataset(
@@ -31,7 +29,7 @@ export async function saveDataset(
   data: EncodedDataset,
 ): Promise<DatasetRecord> {
   const record: DatasetRecord = {
-    id: randomUUID(),
+    id: newId(),
     ...data.record,
     createdAt: new Date().toISOString(),
   }

@@ -32,7 +32,9 @@ function describe(value: unknown): string {
   return `a ${typeof value}`
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+/** True when two shapes have the same dimensions. */
+export function sameShape(a: readonly number[], b: readonly number[]):
+  boolean {
   return a.length === b.length && a.every((d, i) => d === b[i])
 }
 

@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq'
 import { codeOf, errors } from '../errors.ts'
+import { isId } from '../store/ids.ts'
 import { readJson, writeJson, type ArtifactStore } from '../store/artifact-store.ts'
 import type {
   HistoryRow, TrainingJobData, TrainingProgress, TrainingResult,
@@ -93,9 +94,7 @@ function recordKey(id: string): string {
 }
 
 /** Job ids are UUIDs; anything else cannot name a job. */
-export function isJobId(id: string): boolean {
-  return /^[0-9a-f-]{36}$/.test(id)
-}
+export const isJobId = isId
 
 /**
  * Writes a finished job's record to the store, where it outlives BullMQ's

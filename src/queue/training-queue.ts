@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
+import { newId } from '../store/ids.ts'
 import { isRedisDown } from './connection.ts'
 import { logRedisErrors } from './redis-errors.ts'
 import {
@@ -63,7 +63,7 @@ export class TrainingQueue {
   }
 
   async #enqueue(data: Omit<TrainingJobData, 'createdAt'>): Promise<JobRecord> {
-    const id = randomUUID()
+    const id = newId()
     const job = await this.queue.add('train', {
       ...data,
       createdAt: new Date().toISOString(),

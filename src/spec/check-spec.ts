@@ -1,15 +1,11 @@
 import type { DatasetRecord } from '../data/dataset.ts'
 import { quote } from '../data/finite.ts'
-import { showShape } from '../data/tensor-rows.ts'
+import { sameShape, showShape } from '../data/tensor-rows.ts'
 import { errors, isTqError, withDetails } from '../errors.ts'
 import { buildModel, compileModel } from './build-model.ts'
 import { checkBatchLimit, checkParameterLimit } from './limits.ts'
 import type { ModelSpec, TrainingSettings } from './schema.ts'
 import { targetEncoding } from './targets.ts'
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i])
-}
 
 function checkEmbeddingInputs(spec: ModelSpec, dataset: DatasetRecord): void {
   const first = spec.layers[0]
