@@ -122,7 +122,8 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 /** @enum {string} */
-                                format: "json" | "csv";
+                                format: "json" | "csv" | "graph";
+                                /** @description Rows; for a graph, its nodes. */
                                 rows: number;
                                 inputShape: number[];
                                 /** @enum {string} */
@@ -139,6 +140,15 @@ export interface paths {
                                 integerInputs?: boolean;
                                 /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                                 preprocessing: unknown;
+                                graph?: {
+                                    nodes: number;
+                                    /** @description Undirected, without duplicates. */
+                                    edges: number;
+                                    train: number;
+                                    val: number;
+                                    test: number;
+                                    unlabelled: number;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                             }[];
@@ -150,7 +160,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a dataset
-         * @description JSON rows, or a CSV table as `text/csv` with its options in the query string (`name`, `label`, …).
+         * @description JSON rows; a graph for node classification (JSON with `format: graph`); or a CSV table as `text/csv` with its options in the query string (`name`, `label`, …).
          */
         post: {
             parameters: {
@@ -173,6 +183,27 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Any text without control characters. */
+                        name: string;
+                        /** @enum {string} */
+                        format: "graph";
+                        /** @enum {string} */
+                        task?: "classification" | "regression";
+                        /** @description Node i is the i-th entry; edges and predict name nodes so. */
+                        nodes: {
+                            /** @description A number or a nested array of numbers; every node has the shape of the first. */
+                            features: unknown;
+                            /** @description As a row's y; nodes without one are unlabelled. */
+                            label?: unknown;
+                            /**
+                             * @description What the node is for; train when it has a label and no split. Validation uses the val nodes; test nodes are scored once training ends.
+                             * @enum {string}
+                             */
+                            split?: "train" | "val" | "test";
+                        }[];
+                        /** @description Undirected [a, b] pairs of node numbers; duplicates and self-loops are dropped (graph convolution adds its own). */
+                        edges: number[][];
+                    } | {
                         /** @description Any text without control characters. */
                         name: string;
                         /** @enum {string} */
@@ -200,7 +231,8 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            format: "json" | "csv";
+                            format: "json" | "csv" | "graph";
+                            /** @description Rows; for a graph, its nodes. */
                             rows: number;
                             inputShape: number[];
                             /** @enum {string} */
@@ -217,6 +249,15 @@ export interface paths {
                             integerInputs?: boolean;
                             /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                             preprocessing: unknown;
+                            graph?: {
+                                nodes: number;
+                                /** @description Undirected, without duplicates. */
+                                edges: number;
+                                train: number;
+                                val: number;
+                                test: number;
+                                unlabelled: number;
+                            };
                             /** Format: date-time */
                             createdAt: string;
                         };
@@ -286,7 +327,8 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            format: "json" | "csv";
+                            format: "json" | "csv" | "graph";
+                            /** @description Rows; for a graph, its nodes. */
                             rows: number;
                             inputShape: number[];
                             /** @enum {string} */
@@ -303,6 +345,15 @@ export interface paths {
                             integerInputs?: boolean;
                             /** @description How raw rows become model input (per-column mean and std, category values); applied again at predict. */
                             preprocessing: unknown;
+                            graph?: {
+                                nodes: number;
+                                /** @description Undirected, without duplicates. */
+                                edges: number;
+                                train: number;
+                                val: number;
+                                test: number;
+                                unlabelled: number;
+                            };
                             /** Format: date-time */
                             createdAt: string;
                         };
@@ -382,6 +433,11 @@ export interface paths {
                                     l1?: number;
                                     l2?: number;
                                 };
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
                             } | {
                                 /** @enum {string} */
                                 type: "dropout";
@@ -452,6 +508,11 @@ export interface paths {
                                     l1?: number;
                                     l2?: number;
                                 };
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
                             } | {
                                 /** @enum {string} */
                                 type: "conv2d";
@@ -477,6 +538,11 @@ export interface paths {
                                 };
                                 /** @description L1, L2 or both (l1l2). */
                                 biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
                                     l1?: number;
                                     l2?: number;
                                 };
@@ -566,6 +632,11 @@ export interface paths {
                                     l1?: number;
                                     l2?: number;
                                 };
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
                                 /** @enum {string} */
                                 recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
                                 /** @description L1, L2 or both (l1l2). */
@@ -598,6 +669,11 @@ export interface paths {
                                 };
                                 /** @description L1, L2 or both (l1l2). */
                                 biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
                                     l1?: number;
                                     l2?: number;
                                 };
@@ -635,6 +711,11 @@ export interface paths {
                                 };
                                 /** @description L1, L2 or both (l1l2). */
                                 biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
                                     l1?: number;
                                     l2?: number;
                                 };
@@ -681,6 +762,11 @@ export interface paths {
                                         l1?: number;
                                         l2?: number;
                                     };
+                                    /** @description L1, L2 or both (l1l2). */
+                                    activityRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
                                     /** @enum {string} */
                                     recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
                                     /** @description L1, L2 or both (l1l2). */
@@ -713,6 +799,11 @@ export interface paths {
                                     };
                                     /** @description L1, L2 or both (l1l2). */
                                     biasRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
+                                    /** @description L1, L2 or both (l1l2). */
+                                    activityRegularizer?: {
                                         l1?: number;
                                         l2?: number;
                                     };
@@ -753,6 +844,11 @@ export interface paths {
                                         l1?: number;
                                         l2?: number;
                                     };
+                                    /** @description L1, L2 or both (l1l2). */
+                                    activityRegularizer?: {
+                                        l1?: number;
+                                        l2?: number;
+                                    };
                                     /** @enum {string} */
                                     recurrentInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
                                     /** @description L1, L2 or both (l1l2). */
@@ -781,6 +877,46 @@ export interface paths {
                                 embeddingsInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
                                 /** @description L1, L2 or both (l1l2). */
                                 embeddingsRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                type: "activityRegularization";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                l1?: number;
+                                l2?: number;
+                            } | {
+                                /** @enum {string} */
+                                type: "graphConv";
+                                /** @description Unique within the model; tfjs names layers when absent. */
+                                name?: string;
+                                units: number;
+                                /** @enum {string} */
+                                activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
+                                useBias?: boolean;
+                                /** @enum {string} */
+                                kernelInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @enum {string} */
+                                biasInitializer?: "glorotNormal" | "glorotUniform" | "heNormal" | "heUniform" | "identity" | "leCunNormal" | "leCunUniform" | "ones" | "orthogonal" | "randomNormal" | "randomUniform" | "truncatedNormal" | "varianceScaling" | "zeros";
+                                /** @description L1, L2 or both (l1l2). */
+                                kernelRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                biasRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
                                     l1?: number;
                                     l2?: number;
                                 };
@@ -853,6 +989,8 @@ export interface paths {
                             validationSplit?: number;
                             /** @default true */
                             shuffle?: boolean;
+                            /** @description Makes initial weights, shuffling and dropout repeatable: the same seed, data and backend give the same weights. */
+                            seed?: number;
                             earlyStopping?: {
                                 /** @default val_loss */
                                 monitor?: string;
@@ -1182,6 +1320,10 @@ export interface paths {
                             classes?: string[];
                             targetShape?: number[];
                             featureNames?: string[];
+                            /** @description Graph models: predict takes node numbers below `nodes`. */
+                            graph?: {
+                                nodes: number;
+                            };
                             sizes: {
                                 parameters: number;
                                 weightBytes: number;
@@ -1217,7 +1359,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Predict with the latest version, or ?version= */
+        /**
+         * Predict with the latest version, or ?version=
+         * @description Rows as `instances`; for a graph model, node numbers as `nodes` (all nodes when absent).
+         */
         post: {
             parameters: {
                 query?: {
@@ -1233,8 +1378,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Rows in the shape of the model input; for a model trained on CSV, objects keyed by column or arrays of raw values. */
-                        instances: unknown[];
+                        /** @description Rows in the shape of the model input; for a model trained on CSV, objects keyed by column or arrays of raw values. Required, except for graph models. */
+                        instances?: unknown[];
+                        /** @description Graph models only: the numbers of the nodes to predict for; every node when absent. */
+                        nodes?: number[];
                     };
                 };
             };
@@ -1248,6 +1395,8 @@ export interface paths {
                         "application/json": {
                             model: string;
                             version: number;
+                            /** @description Graph models: the node of each prediction. */
+                            nodes?: number[];
                             predictions: number[][];
                             /** @description The argmax class name of each prediction (classifiers). */
                             classes?: string[];

@@ -12,7 +12,7 @@ const dataset: DatasetRecord = {
   preprocessing: { kind: 'tensor' }, createdAt: '',
 }
 
-const LIMIT = 1_000_000
+const LIMIT = { maxParameters: 1_000_000, maxLayers: 256 }
 
 const training: TrainingSettings = {
   epochs: 1, batchSize: 8, validationSplit: 0, shuffle: true,

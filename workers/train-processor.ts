@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import type { DatasetRecord } from '../src/data/dataset.ts'
-import { loadDataset } from '../src/data/dataset-store.ts'
+import { loadDataset, type LoadedDataset } from '../src/data/dataset-store.ts'
 import { codeOf, errors, isTqError } from '../src/errors.ts'
 import type { Logger } from '../src/log.ts'
 import { recordOfBullJob, saveJobRecord } from '../src/queue/job-record.ts'
@@ -9,12 +9,18 @@ import type {
 } from '../src/queue/training-job.ts'
 import { publishVersion } from '../src/serving/model-registry.ts'
 import { buildModel, compileModel } from '../src/spec/build-model.ts'
+import { graphSizeOf, putGraph } from '../src/spec/graph-model.ts'
 import { targetEncoding, type TargetEncoding } from '../src/spec/targets.ts'
 import type { ArtifactStore } from '../src/store/artifact-store.ts'
 import { tf } from '../src/tf/backend.ts'
+import { normalizeEdges } from '../src/tf/layers/register.ts'
 import { serializeModel } from '../src/tf/model-io.ts'
+import { withSeed } from '../src/tf/seeded-random.ts'
 import { restoreBestWeights } from './best-weights.ts'
-import { trainingTensors } from './training-tensors.ts'
+import { graphTensors } from './graph-tensors.ts'
+import {
+  disposeTensors, trainingTensors, type TrainingTensors,
+} from './training-tensors.ts'
 
 export interface ProcessorDeps {
   store: ArtifactStore
@@ -68,8 +74,6 @@ function callbacks(
   })
 }
 
-type Tensors = { xs: tf.Tensor; ys: tf.Tensor }
-
 // classWeight names classes; tfjs wants their indexes.
 function classWeights(training: TrainingJobData['training'],
   classes: string[] | undefined): Record<number, number> | undefined {
@@ -82,7 +86,7 @@ function classWeights(training: TrainingJobData['training'],
 async function fit(
   job: TrainingJob,
   model: tf.LayersModel,
-  { xs, ys }: Tensors,
+  { xs, ys, validation }: TrainingTensors,
   classes: string[] | undefined,
   history: HistoryRow[],
   deps: ProcessorDeps,
@@ -107,6 +111,7 @@ async function fit(
     epochs: training.epochs,
     batchSize: training.batchSize,
     validationSplit: training.validationSplit || undefined,
+    validationData: validation,
     shuffle: training.shuffle,
     classWeight: classWeights(training, classes),
     verbose: 0,
@@ -123,6 +128,22 @@ async function fit(
   }
 }
 
+/**
+ * The trained model's loss and metrics on the test rows (a graph's test
+ * nodes), named test_loss, test_acc, …; empty without test rows.
+ */
+async function score(model: tf.LayersModel, tensors: TrainingTensors):
+  Promise<Record<string, number>> {
+  if (!tensors.test) return {}
+  const [xs, ys] = tensors.test
+  const out = model.evaluate(xs, ys, { batchSize: xs.shape[0] })
+  const scalars = Array.isArray(out) ? out : [out]
+  const values = await Promise.all(scalars.map((t) => t.data()))
+  for (const t of scalars) t.dispose()
+  return Object.fromEntries(model.metricsNames.map((name, i) =>
+    [`test_${name}`, values[i][0]]))
+}
+
 /** Stores the trained model as the next version of its name. */
 async function publish(
   job: TrainingJob,
@@ -130,9 +151,11 @@ async function publish(
   record: DatasetRecord,
   encoding: TargetEncoding,
   history: HistoryRow[],
+  tested: Record<string, number>,
   deps: ProcessorDeps,
 ): Promise<number> {
-  const { epoch: _epoch, ...metrics } = history.at(-1) ?? { epoch: 0 }
+  const { epoch: _epoch, ...last } = history.at(-1) ?? { epoch: 0 }
+  const metrics = { ...last, ...tested }
   const artifacts = await serializeModel(model)
   const manifest = await publishVersion(deps.store, {
     model: job.data.model,
@@ -150,12 +173,31 @@ async function publish(
     targetShape: record.targetShape,
     preprocessing: record.preprocessing,
     featureNames: record.featureNames,
+    graph: record.graph && { nodes: record.graph.nodes },
     sizes: {
       parameters: model.countParams(),
       weightBytes: artifacts.weights.byteLength,
     },
   }, artifacts)
   return manifest.version
+}
+
+function buildFor(spec: TrainingJobData['spec'], data: LoadedDataset):
+  tf.LayersModel {
+  const { record } = data
+  const graph = graphSizeOf(record)
+  const model = buildModel(spec, record.inputShape, graph)
+  if (graph) {
+    putGraph(model, data.x, normalizeEdges(graph.numNodes, data.graph!.edges))
+  }
+  return model
+}
+
+function tensorsFor(data: LoadedDataset, encoding: TargetEncoding,
+  shuffle: boolean): TrainingTensors {
+  const { record, x, y, graph } = data
+  if (graph) return graphTensors(record, y, graph.split, encoding, shuffle)
+  return trainingTensors(record, x, y, encoding, shuffle)
 }
 
 async function train(
@@ -171,25 +213,25 @@ async function train(
   }
 
   const { record } = data
-  const model = buildModel(spec, record.inputShape)
-  let tensors: Tensors | undefined
+  const model = buildFor(spec, data)
+  let tensors: TrainingTensors | undefined
   try {
     const encoding = targetEncoding(record, spec, model.outputs[0].shape)
     compileModel(model, spec)
-    tensors = trainingTensors(record, data.x, data.y, encoding,
-      training.shuffle)
+    tensors = tensorsFor(data, encoding, training.shuffle)
 
     await fit(job, model, tensors, record.classes, history, deps, log)
-    const version = await publish(job, model, record, encoding, history, deps)
-    log.info({ model: name, version }, 'model version stored')
+    const tested = await score(model, tensors)
+    const version = await publish(job, model, record, encoding, history,
+      tested, deps)
+    log.info({ model: name, version, ...tested }, 'model version stored')
     return { model: name, version }
   } finally {
     // The optimizer is not the model's own (compileModel made it), so
     // model.dispose() leaves its tensors behind.
     model.optimizer?.dispose()
     model.dispose()
-    tensors?.xs.dispose()
-    tensors?.ys.dispose()
+    disposeTensors(tensors)
   }
 }
 
@@ -221,8 +263,10 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       'training started')
 
     const history: HistoryRow[] = []
+    const seed = job.data.training.seed
     try {
-      const result = await train(job, history, deps, log)
+      const run = () => train(job, history, deps, log)
+      const result = await (seed === undefined ? run() : withSeed(seed, run))
       await finish(job, history, deps, { result })
       return result
     } catch (err) {

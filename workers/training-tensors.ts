@@ -3,7 +3,7 @@ import type { TargetEncoding } from '../src/spec/targets.ts'
 import { tf } from '../src/tf/backend.ts'
 
 /** A random permutation of 0..n-1 (Fisher–Yates). */
-function permutation(n: number): Int32Array {
+export function permutation(n: number): Int32Array {
   const order = Int32Array.from({ length: n }, (_, i) => i)
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1))
@@ -14,12 +14,13 @@ function permutation(n: number): Int32Array {
   return order
 }
 
-function targets(
+/** The tensor of `n` rows' stored labels, as the loss takes them. */
+export function targets(
   record: DatasetRecord,
   y: Float32Array,
   encoding: TargetEncoding,
+  n = record.rows,
 ): tf.Tensor {
-  const n = record.rows
   switch (encoding) {
     case 'oneHot':
       return tf.tidy(() => tf.oneHot(tf.tensor1d(y, 'int32'),
@@ -29,6 +30,22 @@ function targets(
       return tf.tensor2d(y, [n, 1])
     case 'values':
       return tf.tensor(y, [n, ...record.targetShape!])
+  }
+}
+
+/** Inputs and targets: to train on, to validate on, to score at the end. */
+export interface TrainingTensors {
+  xs: tf.Tensor
+  ys: tf.Tensor
+  validation?: [tf.Tensor, tf.Tensor]
+  test?: [tf.Tensor, tf.Tensor]
+}
+
+/** Frees every tensor of a TrainingTensors. */
+export function disposeTensors(t: TrainingTensors | undefined): void {
+  if (!t) return
+  for (const x of [t.xs, t.ys, ...(t.validation ?? []), ...(t.test ?? [])]) {
+    x.dispose()
   }
 }
 
@@ -44,7 +61,7 @@ export function trainingTensors(
   y: Float32Array,
   encoding: TargetEncoding,
   shuffle: boolean,
-): { xs: tf.Tensor; ys: tf.Tensor } {
+): TrainingTensors {
   const n = record.rows
   const width = sizeOf(record.inputShape)
   const ty = record.task === 'classification' ? 1 : sizeOf(record.targetShape!)

@@ -1,6 +1,6 @@
 import { readJson, type ArtifactStore } from '../store/artifact-store.ts'
 import { isId, newId } from '../store/ids.ts'
-import type { DatasetRecord, EncodedDataset } from './dataset.ts'
+import type { DatasetRecord, EncodedDataset, GraphData } from './dataset.ts'
 
 const PREFIX = 'datasets'
 
@@ -8,16 +8,18 @@ function key(id: string, file: string): string {
   return `${PREFIX}/${id}/${file}`
 }
 
-// Float32 arrays are stored as their raw bytes, little-endian as on every
+// Typed arrays are stored as their raw bytes, little-endian as on every
 // platform Node supports, so loading is one read and no parsing.
-function bytesOf(a: Float32Array): Buffer {
+function bytesOf(a: Float32Array | Int32Array | Uint8Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength)
 }
 
-function floatsOf(b: Buffer): Float32Array {
+// A copy: a Buffer may sit at an offset of a shared pool that is not
+// aligned for 4-byte elements.
+function copyOf(b: Buffer): ArrayBuffer {
   const copy = new Uint8Array(b.byteLength)
   copy.set(b)
-  return new Float32Array(copy.buffer)
+  return copy.buffer
 }
 
 /** Dataset ids are UUIDs; anything else cannot name a stored dataset. */
@@ -34,10 +36,15 @@ export async function saveDataset(
     createdAt: new Date().toISOString(),
   }
 
+  const graph: Record<string, Buffer> = data.graph
+    ? { 'edges.i32': bytesOf(data.graph.edges),
+      'split.u8': bytesOf(data.graph.split) }
+    : {}
   await store.publish(`${PREFIX}/${record.id}`, {
     'dataset.json': JSON.stringify(record, null, 2),
     'x.f32': bytesOf(data.x),
     'y.f32': bytesOf(data.y),
+    ...graph,
   })
   return record
 }
@@ -51,21 +58,44 @@ export async function loadDatasetRecord(
   return readJson<DatasetRecord>(store, key(id, 'dataset.json'))
 }
 
+/** A dataset as training reads it. */
+export interface LoadedDataset {
+  record: DatasetRecord
+  x: Float32Array
+  y: Float32Array
+  graph?: GraphData
+}
+
+async function readArray(store: ArtifactStore, id: string, file: string):
+  Promise<ArrayBuffer> {
+  const bytes = await store.read(key(id, file))
+  if (!bytes) throw new Error(`dataset ${id} is missing its ${file}`)
+  return copyOf(bytes)
+}
+
 /** A stored dataset with its tensors' data, or undefined. */
 export async function loadDataset(
   store: ArtifactStore,
   id: string,
-): Promise<{ record: DatasetRecord; x: Float32Array; y: Float32Array } |
-  undefined> {
+): Promise<LoadedDataset | undefined> {
   const record = await loadDatasetRecord(store, id)
   if (!record) return undefined
 
   const [x, y] = await Promise.all([
-    store.read(key(id, 'x.f32')),
-    store.read(key(id, 'y.f32')),
+    readArray(store, id, 'x.f32'),
+    readArray(store, id, 'y.f32'),
   ])
-  if (!x || !y) throw new Error(`dataset ${id} is missing its tensors`)
-  return { record, x: floatsOf(x), y: floatsOf(y) }
+  const loaded: LoadedDataset = {
+    record, x: new Float32Array(x), y: new Float32Array(y),
+  }
+  if (record.format !== 'graph') return loaded
+
+  const [edges, split] = await Promise.all([
+    readArray(store, id, 'edges.i32'),
+    readArray(store, id, 'split.u8'),
+  ])
+  return { ...loaded,
+    graph: { edges: new Int32Array(edges), split: new Uint8Array(split) } }
 }
 
 /** Every stored dataset's record, newest first. */

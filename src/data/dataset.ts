@@ -27,12 +27,24 @@ export type Feature = NumericFeature | CategoricalFeature
 export type Preprocessing =
   | { kind: 'tensor' }
   | { kind: 'table'; label: string; features: Feature[] }
+  | { kind: 'graph' }
+
+/** A graph dataset's size: nodes, undirected edges, and nodes per split. */
+export interface GraphSummary {
+  nodes: number
+  edges: number
+  train: number
+  val: number
+  test: number
+  unlabelled: number
+}
 
 /** A dataset's record: what GET /v1/datasets/{id} answers. */
 export interface DatasetRecord {
   id: string
   name: string
-  format: 'json' | 'csv'
+  format: 'json' | 'csv' | 'graph'
+  /** Rows; for a graph, its nodes. */
   rows: number
   inputShape: number[]
   task: Task
@@ -48,7 +60,16 @@ export interface DatasetRecord {
   integerInputs?: boolean
   featureNames?: string[]
   preprocessing: Preprocessing
+  graph?: GraphSummary
   createdAt: string
+}
+
+/** What a graph dataset keeps beside its node rows. */
+export interface GraphData {
+  /** Directed pairs [s, d, …]: each undirected edge both ways, once. */
+  edges: Int32Array
+  /** Per node: 0 without a label, else 1 train, 2 val, 3 test. */
+  split: Uint8Array
 }
 
 /**
@@ -59,6 +80,7 @@ export interface EncodedDataset {
   record: Omit<DatasetRecord, 'id' | 'createdAt'>
   x: Float32Array
   y: Float32Array
+  graph?: GraphData
 }
 
 /**

@@ -3,28 +3,15 @@ import {
   checkDatasetSize, sizeOf, type EncodedDataset, type Task,
 } from './dataset.ts'
 import { encodeLabels } from './labels.ts'
-import { MAX_RANK, shapeOf, writeRow } from './tensor-rows.ts'
+import {
+  describeValues, MAX_RANK, shapeOf, writeRow,
+} from './tensor-rows.ts'
 
 /** The JSON upload: rows of `{ x, y }`, x a number or nested number array. */
 export interface JsonRowsUpload {
   name: string
   rows: Array<{ x: unknown; y?: unknown }>
   task?: Task
-}
-
-// Kept so that a spec can be checked against the values before training:
-// an embedding needs whole token ids below its inputDim.
-function describeValues(x: Float32Array):
-  { range: [number, number]; integers: boolean } {
-  let min = Infinity
-  let max = -Infinity
-  let integers = true
-  for (const v of x) {
-    if (v < min) min = v
-    if (v > max) max = v
-    if (integers && !Number.isInteger(v)) integers = false
-  }
-  return { range: [min, max], integers }
 }
 
 /**

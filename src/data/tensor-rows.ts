@@ -88,3 +88,21 @@ export function writeRow(
   if (!problem && i - offset !== sizeOf(shape)) throw new Error('row size')
   return problem
 }
+
+/**
+ * The range of the input values and whether all are whole: kept so that
+ * a spec can be checked against them before training (an embedding needs
+ * whole token ids below its inputDim).
+ */
+export function describeValues(x: Float32Array):
+  { range: [number, number]; integers: boolean } {
+  let min = Infinity
+  let max = -Infinity
+  let integers = true
+  for (const v of x) {
+    if (v < min) min = v
+    if (v > max) max = v
+    if (integers && !Number.isInteger(v)) integers = false
+  }
+  return { range: [min, max], integers }
+}

@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.ts'
+import { branchesAsOneOf } from './document-branches.ts'
 import type { Logger } from '../log.ts'
 import type { TrainingQueue } from '../queue/training-queue.ts'
 import type { ModelCache } from '../serving/model-cache.ts'
@@ -95,6 +96,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       ],
     },
     refResolver: { buildLocalReference: (json) => String(json.$id) },
+    transformObject: (document) => branchesAsOneOf(
+      'openapiObject' in document ? document.openapiObject
+        : document.swaggerObject) as object,
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 

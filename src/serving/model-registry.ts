@@ -26,6 +26,8 @@ export interface ModelManifest {
   targetShape?: number[]
   preprocessing: DatasetRecord['preprocessing']
   featureNames?: string[]
+  /** For a graph model: its graph's node count (ids run 0 to nodes − 1). */
+  graph?: { nodes: number }
   sizes: { parameters: number; weightBytes: number }
 }
 

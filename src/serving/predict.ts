@@ -97,6 +97,61 @@ export interface Prediction {
   classes?: string[]
 }
 
+function checkAnswerSize(count: number, width: number, maxValues: number,
+  path: string): void {
+  if (count * width <= maxValues) return
+  throw withDetails(new errors.PredictTooLarge(`${count} ` +
+    `${path} × ${width} outputs is more than ${maxValues} values; send ` +
+    `at most ${Math.max(1, Math.floor(maxValues / width))} per request`),
+  { path })
+}
+
+function named(manifest: ModelManifest, predictions: number[][]): Prediction {
+  const bad = predictions.findIndex((row) => !row.every(Number.isFinite))
+  if (bad >= 0) {
+    throw invalid('the model output is not finite for this instance; its ' +
+      'values are far outside what the model was trained on', bad)
+  }
+
+  if (manifest.task !== 'classification') return { predictions }
+  return {
+    predictions,
+    classes: predictions.map((row) => className(manifest, row)),
+  }
+}
+
+/**
+ * Runs a graph model for nodes of its graph, given by number; all nodes
+ * when `nodes` is undefined. One pass: every pass computes the whole
+ * graph, so splitting the ids into chunks would only repeat it.
+ */
+export function predictNodes(
+  loaded: LoadedModel,
+  nodes: number[] | undefined,
+  maxValues: number,
+): Prediction & { nodes: number[] } {
+  const { manifest, model } = loaded
+  const count = manifest.graph!.nodes
+  const ids = nodes ?? Array.from({ length: count }, (_, i) => i)
+  const width = sizeOf(model.outputs[0].shape.slice(1) as number[])
+  checkAnswerSize(ids.length, width, maxValues, 'nodes')
+
+  const outside = ids.findIndex((id) => id >= count)
+  if (outside >= 0) {
+    const path = `nodes[${outside}]`
+    throw withDetails(new errors.PredictInvalidInstance(`${path}: node ` +
+      `${ids[outside]} does not exist; the graph has ${count} nodes, ` +
+      `numbered 0 to ${count - 1}`), { path, instance: outside })
+  }
+
+  const predictions = tf.tidy(() => {
+    const x = tf.tensor2d(Float32Array.from(ids), [ids.length, 1])
+    const y = model.predict(x, { batchSize: Math.max(1, ids.length) })
+    return (y as tf.Tensor).arraySync() as number[][]
+  })
+  return { nodes: ids, ...named(manifest, predictions) }
+}
+
 /**
  * Runs the model on raw instances and names the classes of classifiers.
  * Refuses, before running anything, an answer of more than `maxValues`
@@ -109,12 +164,7 @@ export function predict(
 ): Prediction {
   const { manifest, model } = loaded
   const width = sizeOf(model.outputs[0].shape.slice(1) as number[])
-  if (instances.length * width > maxValues) {
-    throw withDetails(new errors.PredictTooLarge(`${instances.length} ` +
-      `instances × ${width} outputs is more than ${maxValues} values; send ` +
-      `at most ${Math.max(1, Math.floor(maxValues / width))} per request`),
-    { path: 'instances' })
-  }
+  checkAnswerSize(instances.length, width, maxValues, 'instances')
   const input = encodeInstances(manifest, instances)
 
   // Our own chunks, each its own tensor: model.predict's batching slices
@@ -132,15 +182,5 @@ export function predict(
     }))
   }
 
-  const bad = predictions.findIndex((row) => !row.every(Number.isFinite))
-  if (bad >= 0) {
-    throw invalid('the model output is not finite for this instance; its ' +
-      'values are far outside what the model was trained on', bad)
-  }
-
-  if (manifest.task !== 'classification') return { predictions }
-  return {
-    predictions,
-    classes: predictions.map((row) => className(manifest, row)),
-  }
+  return named(manifest, predictions)
 }

@@ -1,39 +1,37 @@
-import { errors, withDetails } from '../errors.ts'
 import { tf } from '../tf/backend.ts'
-import { makeLayer } from './make-layer.ts'
+import { buildGraphModel } from './graph-model.ts'
+import { addLayer } from './add-layer.ts'
+import { activityOf, makeLayer, type GraphSize } from './make-layer.ts'
 import type { ModelSpec } from './schema.ts'
 import type { OptimizerSpec } from './vocabulary.ts'
-
-function shapeText(shape: tf.Shape | tf.Shape[]): string {
-  return JSON.stringify(shape).replace(/null/g, 'batch')
-}
 
 /**
  * Builds the layers of `spec` on `inputShape`, one at a time, so that a
  * layer that does not fit its input is named in the error with the shape
- * it was given. The caller owns (and must dispose) the model.
+ * it was given. With `graph`, builds a graph model (see graph-model.ts).
+ * The caller owns (and must dispose) the model.
  */
 export function buildModel(
   spec: ModelSpec,
   inputShape: number[],
-): tf.Sequential {
+  graph?: GraphSize,
+): tf.LayersModel {
+  if (graph) return buildGraphModel(spec, inputShape, graph)
+
   const model = tf.sequential()
-
-  spec.layers.forEach((layerSpec, i) => {
-    const given = i === 0 ? [null, ...inputShape] : model.outputs[0].shape
-    try {
-      model.add(makeLayer(layerSpec, i === 0 ? inputShape : undefined))
-    } catch (err) {
-      model.dispose()
-      const reason = (err as Error).message
-      throw withDetails(new errors.SpecShapeMismatch(
-        `layers[${i}] (${layerSpec.type}) does not fit its input of shape ` +
-        `${shapeText(given)}: ${reason}`),
-      { path: `spec.layers[${i}]`, layer: i, type: layerSpec.type,
-        inputShape: given })
-    }
-  })
-
+  try {
+    spec.layers.forEach((layerSpec, i) => {
+      const given = i === 0 ? [null, ...inputShape] : model.outputs[0].shape
+      addLayer(i, layerSpec, given, () => {
+        model.add(makeLayer(layerSpec, i === 0 ? inputShape : undefined))
+        const activity = activityOf(layerSpec)
+        if (activity) model.add(activity)
+      })
+    })
+  } catch (err) {
+    model.dispose()
+    throw err
+  }
   return model
 }
 

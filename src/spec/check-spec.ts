@@ -3,6 +3,7 @@ import { quote } from '../data/finite.ts'
 import { sameShape, showShape } from '../data/tensor-rows.ts'
 import { errors, isTqError, withDetails } from '../errors.ts'
 import { buildModel, compileModel } from './build-model.ts'
+import { graphSizeOf } from './graph-model.ts'
 import { checkBatchLimit, checkParameterLimit } from './limits.ts'
 import type { ModelSpec, TrainingSettings } from './schema.ts'
 import { targetEncoding } from './targets.ts'
@@ -70,12 +71,24 @@ function checkClassWeight(training: TrainingSettings, dataset: DatasetRecord):
   }
 }
 
-function checkTraining(training: TrainingSettings, rows: number): void {
+function checkTraining(training: TrainingSettings, dataset: DatasetRecord):
+  void {
+  // A graph trains on its train nodes and validates on its val nodes.
+  const rows = dataset.graph?.train ?? dataset.rows
+  const valNodes = dataset.graph?.val ?? 0
+  if (valNodes > 0 && training.validationSplit > 0) {
+    throw withDetails(new errors.SpecInvalid('training.validationSplit: ' +
+      `the graph has ${valNodes} val nodes, which validation uses; leave ` +
+      'validationSplit at 0'), { path: 'training.validationSplit' })
+  }
+
   const monitor = training.earlyStopping?.monitor
-  if (monitor?.startsWith('val_') && training.validationSplit === 0) {
+  if (monitor?.startsWith('val_') && training.validationSplit === 0 &&
+    valNodes === 0) {
     throw withDetails(new errors.SpecInvalid(
       `training.earlyStopping.monitor is ${monitor}, which needs ` +
-      'training.validationSplit above 0'),
+      'training.validationSplit above 0' +
+      (dataset.graph ? ', or val nodes in the graph' : '')),
     { path: 'training.earlyStopping.monitor' })
   }
 
@@ -89,6 +102,19 @@ function checkTraining(training: TrainingSettings, rows: number): void {
   }
 }
 
+function checkLayerCount(spec: ModelSpec, maxLayers: number): void {
+  if (spec.layers.length <= maxLayers) return
+  throw withDetails(new errors.SpecTooLarge(`spec.layers: ` +
+    `${spec.layers.length} layers; the limit is ${maxLayers} ` +
+    '(MAX_MODEL_LAYERS)'), { path: 'spec.layers', limit: maxLayers })
+}
+
+/** What a server allows one model to be. */
+export interface ModelLimits {
+  maxParameters: number
+  maxLayers: number
+}
+
 /**
  * Checks a spec against the dataset it will train on, before anything is
  * queued: the input shape, every layer's fit (by building the model), the
@@ -99,7 +125,7 @@ export function checkSpec(
   spec: ModelSpec,
   training: TrainingSettings,
   dataset: DatasetRecord,
-  maxParameters: number,
+  limits: ModelLimits,
 ): ModelSpec {
   const shape = spec.input?.shape ?? dataset.inputShape
   if (!sameShape(shape, dataset.inputShape)) {
@@ -108,15 +134,17 @@ export function checkSpec(
       `input shape ${showShape(dataset.inputShape)}`),
     { path: 'spec.input.shape' })
   }
-  checkTraining(training, dataset.rows)
+  const graph = graphSizeOf(dataset)
+  checkLayerCount(spec, limits.maxLayers)
+  checkTraining(training, dataset)
   checkClassWeight(training, dataset)
   checkLayerNames(spec)
   checkEmbeddingInputs(spec, dataset)
-  checkParameterLimit(spec, shape, maxParameters)
-  checkBatchLimit(spec, shape, training.batchSize, dataset.rows)
+  checkParameterLimit(spec, shape, limits.maxParameters, graph)
+  checkBatchLimit(spec, shape, training.batchSize, dataset.rows, graph)
   checkMonitor(spec, training)
 
-  const model = buildModel(spec, shape)
+  const model = buildModel(spec, shape, graph)
   try {
     targetEncoding(dataset, spec, model.outputs[0].shape)
     compileModel(model, spec)

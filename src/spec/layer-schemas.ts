@@ -26,11 +26,11 @@ const Size2 = (max: number) => Type.Union([Size(max),
   Type.Array(Size(max), { minItems: 2, maxItems: 2 })])
 const Padding = StringEnum(['valid', 'same'] as const)
 
-/**
- * What dense, convolution and recurrent layers share. No activity
- * regularizer: tfjs 4 refuses to build a model with one ("Layer invocation
- * in the presence of activity regularizer(s) is not supported yet").
- */
+// activityRegularizer penalizes the layer's output, averaged over the
+// batch; it becomes an activityRegularization layer after this one.
+const ActivityRegularizer = opt(Regularizer)
+
+/** What dense, convolution, recurrent and graph layers share. */
 const weights = {
   activation: opt(Activation),
   useBias: opt(Type.Boolean()),
@@ -38,6 +38,7 @@ const weights = {
   biasInitializer: opt(Initializer),
   kernelRegularizer: opt(Regularizer),
   biasRegularizer: opt(Regularizer),
+  activityRegularizer: ActivityRegularizer,
 }
 
 export const DenseLayer = layer('dense', {
@@ -133,7 +134,19 @@ export const EmbeddingLayer = layer('embedding', {
   outputDim: Size(4096),
   embeddingsInitializer: opt(Initializer),
   embeddingsRegularizer: opt(Regularizer),
+  activityRegularizer: ActivityRegularizer,
 }, 'Input: token ids, whole numbers in [0, inputDim).')
+
+export const ActivityRegularizationLayer = layer('activityRegularization', {
+  l1: opt(Type.Number({ minimum: 0 })),
+  l2: opt(Type.Number({ minimum: 0 })),
+}, 'Passes its input on and adds an L1/L2 penalty on it to the loss.')
+
+export const GraphConvLayer = layer('graphConv', {
+  units: Size(65536),
+  ...weights,
+}, 'Graph convolution (Kipf and Welling) over the dataset\'s edges; ' +
+  'graph datasets only. Input [nodes, features].')
 
 /** Every layer a spec may use, in the order the docs list them. */
 export const LAYERS = [
@@ -144,6 +157,7 @@ export const LAYERS = [
   GlobalAveragePooling1dLayer, GlobalAveragePooling2dLayer,
   GlobalMaxPooling1dLayer, GlobalMaxPooling2dLayer, SpatialDropout1dLayer,
   SimpleRnnLayer, LstmLayer, GruLayer, BidirectionalLayer, EmbeddingLayer,
+  ActivityRegularizationLayer, GraphConvLayer,
 ]
 
 export type LayerSpec = Static<(typeof LAYERS)[number]>

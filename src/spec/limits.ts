@@ -1,6 +1,6 @@
 import { errors, withDetails } from '../errors.ts'
 import type { LayerSpec, RecurrentSpec } from './layer-schemas.ts'
-import { makeLayer } from './make-layer.ts'
+import { makeLayer, type GraphSize } from './make-layer.ts'
 import type { ModelSpec } from './schema.ts'
 
 type Shape = Array<number | null>
@@ -22,6 +22,7 @@ function layerParameters(spec: LayerSpec, input: Shape): number {
 
   switch (spec.type) {
     case 'dense':
+    case 'graphConv':
       return last * spec.units + bias(spec.units, spec.useBias)
     case 'conv1d':
       return spec.kernelSize * last * spec.filters +
@@ -54,7 +55,7 @@ function layerParameters(spec: LayerSpec, input: Shape): number {
  * weights; a layer whose shape cannot be worked out is left to the build,
  * which names it.
  */
-function measure(spec: ModelSpec, inputShape: number[]):
+function measure(spec: ModelSpec, inputShape: number[], graph?: GraphSize):
   { parameters: number; activations: number } {
   let shape: Shape = [null, ...inputShape]
   let parameters = 0
@@ -62,7 +63,8 @@ function measure(spec: ModelSpec, inputShape: number[]):
   for (const layerSpec of spec.layers) {
     parameters += layerParameters(layerSpec, shape)
     try {
-      shape = makeLayer(layerSpec).computeOutputShape(shape as never) as Shape
+      shape = makeLayer(layerSpec, undefined, graph)
+        .computeOutputShape(shape as never) as Shape
     } catch {
       break
     }
@@ -71,14 +73,15 @@ function measure(spec: ModelSpec, inputShape: number[]):
   return { parameters, activations }
 }
 
-export function countParameters(spec: ModelSpec, inputShape: number[]): number {
-  return measure(spec, inputShape).parameters
+export function countParameters(spec: ModelSpec, inputShape: number[],
+  graph?: GraphSize): number {
+  return measure(spec, inputShape, graph).parameters
 }
 
-/** The values every layer outputs for one row, added up. */
-export function countActivations(spec: ModelSpec, inputShape: number[]):
-  number {
-  return measure(spec, inputShape).activations
+/** The values every layer outputs for one row (node), added up. */
+export function countActivations(spec: ModelSpec, inputShape: number[],
+  graph?: GraphSize): number {
+  return measure(spec, inputShape, graph).activations
 }
 
 /**
@@ -89,16 +92,28 @@ export function countActivations(spec: ModelSpec, inputShape: number[]):
  */
 export const MAX_BATCH_ACTIVATIONS = 256 * 1024 * 1024
 
-/** Throws a 400 when batchSize × activations passes the limit. */
+/**
+ * Throws a 400 when batchSize × activations passes the limit. A graph
+ * model runs every node in every step, whatever the batch size.
+ */
 export function checkBatchLimit(
   spec: ModelSpec,
   inputShape: number[],
   batchSize: number,
   rows: number,
+  graph?: GraphSize,
 ): void {
-  const batch = Math.min(batchSize, rows)
-  const values = batch * countActivations(spec, inputShape)
+  const batch = graph ? graph.numNodes : Math.min(batchSize, rows)
+  const values = batch * countActivations(spec, inputShape, graph)
   if (values <= MAX_BATCH_ACTIVATIONS) return
+
+  if (graph) {
+    throw withDetails(new errors.SpecTooLarge(`a step over the graph's ` +
+      `${batch} nodes would produce ${values.toLocaleString('en')} ` +
+      `activation values, more than ` +
+      `${MAX_BATCH_ACTIVATIONS.toLocaleString('en')}; use narrower layers`),
+    { path: 'spec.layers' })
+  }
 
   const most = Math.max(1, Math.floor(batch * MAX_BATCH_ACTIVATIONS / values))
   throw withDetails(new errors.SpecTooLarge(`a batch of ${batch} rows would ` +
@@ -112,8 +127,9 @@ export function checkParameterLimit(
   spec: ModelSpec,
   inputShape: number[],
   maxParameters: number,
+  graph?: GraphSize,
 ): void {
-  const count = countParameters(spec, inputShape)
+  const count = countParameters(spec, inputShape, graph)
   if (count <= maxParameters) return
 
   throw withDetails(new errors.SpecTooLarge(`the model would have ` +

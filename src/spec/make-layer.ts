@@ -1,20 +1,26 @@
 import { tf } from '../tf/backend.ts'
+import {
+  ActivityRegularization, GraphConv,
+} from '../tf/layers/register.ts'
+import { regularizerOf, type Penalty } from '../tf/layers/weight-options.ts'
 import type { LayerSpec, RecurrentSpec } from './layer-schemas.ts'
 
-type Regularizer = { l1?: number; l2?: number } | undefined
-
-function regularizer(r: Regularizer) {
-  if (!r) return undefined
-  return tf.regularizers.l1l2({ l1: r.l1 ?? 0, l2: r.l2 ?? 0 })
+/** What a graphConv layer needs to know of its graph when it is built. */
+export interface GraphSize {
+  numNodes: number
+  /** Edges in both directions plus one self-loop per node. */
+  numEdges: number
 }
 
 // The spec's fields are tfjs's own names; only regularizers need turning
-// from { l1, l2 } into tfjs objects. `type` is ours, not a tfjs option.
+// from { l1, l2 } into tfjs objects. `type` is ours, not a tfjs option, and
+// an activity regularizer is a layer of its own (see activityOf).
 function config<S extends { type: string }>(spec: S, inputShape?: number[]) {
-  const { type: _type, ...rest } = spec as Record<string, unknown>
+  const { type: _type, activityRegularizer: _activity, ...rest } =
+    spec as Record<string, unknown>
   const out: Record<string, unknown> = { ...rest }
   for (const [key, value] of Object.entries(rest)) {
-    if (key.endsWith('Regularizer')) out[key] = regularizer(value as Regularizer)
+    if (key.endsWith('Regularizer')) out[key] = regularizerOf(value as Penalty)
   }
   if (inputShape) out.inputShape = inputShape
   return out as never
@@ -28,12 +34,23 @@ function recurrentLayer(spec: RecurrentSpec, inputShape?: number[]) {
   }
 }
 
+function graphConv(spec: Extract<LayerSpec, { type: 'graphConv' }>,
+  graph?: GraphSize): tf.layers.Layer {
+  if (!graph) {
+    throw new Error('graphConv needs a graph dataset (format graph), whose ' +
+      'edges it convolves over')
+  }
+  const { type: _type, activityRegularizer: _activity, ...rest } = spec
+  return new GraphConv({ ...rest, ...graph })
+}
+
 /**
  * The tfjs layer a layer spec describes. `inputShape` (without the batch)
- * is given for the first layer only.
+ * is given for the first layer of a sequential model only; `graph` is
+ * given when the model trains on a graph dataset.
  */
-export function makeLayer(spec: LayerSpec, inputShape?: number[]):
-  tf.layers.Layer {
+export function makeLayer(spec: LayerSpec, inputShape?: number[],
+  graph?: GraphSize): tf.layers.Layer {
   const c = config(spec, inputShape)
   switch (spec.type) {
     case 'dense': return tf.layers.dense(c)
@@ -66,5 +83,20 @@ export function makeLayer(spec: LayerSpec, inputShape?: number[]):
         inputShape,
       })
     case 'embedding': return tf.layers.embedding(c)
+    case 'activityRegularization':
+      return new ActivityRegularization({ name: spec.name, l1: spec.l1,
+        l2: spec.l2, inputShape })
+    case 'graphConv': return graphConv(spec, graph)
   }
+}
+
+/**
+ * The layer that applies a spec's `activityRegularizer`, to go right
+ * after the spec's own layer, or undefined when it has none.
+ */
+export function activityOf(spec: LayerSpec): tf.layers.Layer | undefined {
+  const penalty = (spec as { activityRegularizer?: Penalty }).activityRegularizer
+  if (!penalty) return undefined
+  const name = spec.name ? `${spec.name}_activity` : undefined
+  return new ActivityRegularization({ name, ...penalty })
 }

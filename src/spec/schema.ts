@@ -26,7 +26,7 @@ export const ModelSpec = Type.Object({
   input: Type.Optional(Type.Object({
     shape: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 8 }),
   }, { additionalProperties: false })),
-  layers: Type.Array(Layer, { minItems: 1, maxItems: 256 }),
+  layers: Type.Array(Layer, { minItems: 1, maxItems: 1024 }),
   loss: StringEnum(LOSSES),
   optimizer: Optimizer,
   metrics: Type.Optional(Type.Array(StringEnum(METRICS), { maxItems: 16 })),
@@ -49,6 +49,11 @@ export const TrainingSettings = Type.Object({
     description: 'The fraction of rows held out to compute val_ metrics.',
   })),
   shuffle: Type.Optional(Type.Boolean({ default: true })),
+  seed: Type.Optional(Type.Integer({
+    minimum: 0, maximum: 2 ** 32 - 1,
+    description: 'Makes initial weights, shuffling and dropout repeatable: ' +
+      'the same seed, data and backend give the same weights.',
+  })),
   earlyStopping: Type.Optional(Type.Object({
     monitor: Type.Optional(Type.String({ default: 'val_loss', minLength: 1 })),
     patience: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
@@ -68,9 +73,10 @@ type TrainingInput = Static<typeof TrainingSettings>
 
 /** Training settings with every default filled in. */
 export type TrainingSettings =
-  Required<Omit<TrainingInput, 'earlyStopping' | 'classWeight'>> & {
+  Required<Omit<TrainingInput, 'earlyStopping' | 'classWeight' | 'seed'>> & {
     earlyStopping?: Required<NonNullable<TrainingInput['earlyStopping']>>
     classWeight?: Record<string, number>
+    seed?: number
   }
 
 /** Model names: also path segments, so no `/` or `:`, and not `..`. */

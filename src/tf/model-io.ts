@@ -1,4 +1,6 @@
 import { tf } from './backend.ts'
+// Custom layers register on import; loading a model that uses one needs it.
+import './layers/register.ts'
 
 /** File name of the weights next to model.json, as model.json names it. */
 export const WEIGHTS_FILE = 'weights.bin'

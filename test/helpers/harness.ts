@@ -119,3 +119,29 @@ export async function eventually<T>(
   }
   throw new Error(`timed out waiting for ${what}`)
 }
+
+/**
+ * Predicts with a stored version from a new node process, which has
+ * loaded nothing before: what a restarted server would answer.
+ */
+export async function predictInFreshProcess(
+  env: Record<string, string>,
+  model: string,
+  version: number,
+  body: object,
+): Promise<{ predictions: number[][]; classes?: string[] }> {
+  const script = fileURLToPath(new URL('./predict-fresh.ts', import.meta.url))
+  const child = spawn(process.execPath,
+    ['--import', 'tsx', script, env.TENSORQ_STORE, model, String(version)],
+    { stdio: ['pipe', 'pipe', 'pipe'] })
+  child.stdin.end(JSON.stringify(body))
+
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d) => { out += d })
+  child.stderr.on('data', (d) => { err += d })
+  const code = await new Promise<number | null>((resolve) =>
+    child.on('exit', resolve))
+  if (code !== 0) throw new Error(`predict-fresh exited ${code}: ${err}`)
+  return JSON.parse(out)
+}

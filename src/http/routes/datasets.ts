@@ -4,6 +4,7 @@ import { encodeCsv } from '../../data/csv.ts'
 import {
   loadDatasetRecord, listDatasets, saveDataset,
 } from '../../data/dataset-store.ts'
+import { encodeGraph } from '../../data/graph.ts'
 import { encodeJsonRows } from '../../data/json-rows.ts'
 import { errors, withDetails } from '../../errors.ts'
 import type { AppDeps } from '../app.ts'
@@ -33,13 +34,19 @@ function encodeCsvUpload(text: string, query: Static<typeof CsvQuery>) {
   })
 }
 
+function encodeJson(body: Static<typeof JsonDatasetUpload>) {
+  if (body.format === 'graph') return encodeGraph(body)
+  return encodeJsonRows(body)
+}
+
 export const datasetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async (app, { deps }) => {
     app.post('/v1/datasets', {
       schema: {
         tags: ['datasets'],
         summary: 'Upload a dataset',
-        description: 'JSON rows, or a CSV table as `text/csv` with its ' +
+        description: 'JSON rows; a graph for node classification (JSON ' +
+          'with `format: graph`); or a CSV table as `text/csv` with its ' +
           'options in the query string (`name`, `label`, …).',
         querystring: CsvQuery,
         body: {
@@ -63,7 +70,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       const type = (request.headers['content-type'] ?? '').toLowerCase()
       const encoded = type.startsWith('text/csv')
         ? encodeCsvUpload(request.body as string, request.query)
-        : encodeJsonRows(request.body as Static<typeof JsonDatasetUpload>)
+        : encodeJson(request.body as Static<typeof JsonDatasetUpload>)
 
       const record = await saveDataset(deps.store, encoded)
       request.log.info({ dataset: record.id, rows: record.rows,

@@ -51,8 +51,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       const training = Value.Default(TrainingSettings, structuredClone({
         ...previous?.training, ...body.training,
       })) as TrainingSettings
-      const checked = checkSpec(spec, training, dataset,
-        deps.config.MAX_MODEL_PARAMETERS)
+      const checked = checkSpec(spec, training, dataset, {
+        maxParameters: deps.config.MAX_MODEL_PARAMETERS,
+        maxLayers: deps.config.MAX_MODEL_LAYERS,
+      })
 
       const job = await deps.queue.enqueue({
         model: body.model,

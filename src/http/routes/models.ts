@@ -3,7 +3,7 @@ import { errors, withDetails } from '../../errors.ts'
 import {
   listModels, listVersions, readManifest, type ModelManifest,
 } from '../../serving/model-registry.ts'
-import { predict } from '../../serving/predict.ts'
+import { predict, predictNodes } from '../../serving/predict.ts'
 import type { AppDeps } from '../app.ts'
 import { ErrorRef } from '../schemas/common.ts'
 import {
@@ -31,6 +31,19 @@ async function resolveVersion(
   throw withDetails(new errors.ModelVersionNotFound(`model ${name} has no ` +
     `version ${wanted} (it has ${versions.join(', ')})`),
   { path: 'version' })
+}
+
+function graphWanted(name: string) {
+  return withDetails(new errors.RequestInvalid(`body.instances: ${name} is ` +
+    'a graph model; send { "nodes": [node numbers] }, or {} for all nodes'),
+  { path: 'body.instances' })
+}
+
+function instancesWanted(name: string, sentNodes: boolean) {
+  const path = sentNodes ? 'body.nodes' : 'body.instances'
+  const why = sentNodes ? `${name} is not a graph model; ` : ''
+  return withDetails(new errors.RequestInvalid(`${path}: ${why}send ` +
+    '{ "instances": [rows] }'), { path })
 }
 
 function summary(m: ModelManifest) {
@@ -111,6 +124,8 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       schema: {
         tags: ['models'],
         summary: 'Predict with the latest version, or ?version=',
+        description: 'Rows as `instances`; for a graph model, node ' +
+          'numbers as `nodes` (all nodes when absent).',
         params: NameParams,
         querystring: PredictQuery,
         body: PredictBody,
@@ -129,8 +144,13 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
           `model ${name} version ${version} is gone`)
       }
 
-      const result = predict(loaded, request.body.instances,
-        deps.config.MAX_PREDICT_VALUES)
-      return { model: name, version, ...result }
+      const { instances, nodes } = request.body
+      const max = deps.config.MAX_PREDICT_VALUES
+      if (loaded.manifest.graph) {
+        if (instances) throw graphWanted(name)
+        return { model: name, version, ...predictNodes(loaded, nodes, max) }
+      }
+      if (!instances) throw instancesWanted(name, nodes !== undefined)
+      return { model: name, version, ...predict(loaded, instances, max) }
     })
   }

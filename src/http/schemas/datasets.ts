@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import { StringEnum } from '../../spec/schema.ts'
 
 const Task = StringEnum(['classification', 'regression'] as const)
@@ -8,7 +8,7 @@ export const DatasetName = Type.String({
   description: 'Any text without control characters.',
 })
 
-export const JsonDatasetUpload = Type.Object({
+export const JsonRowsUpload = Type.Object({
   name: DatasetName,
   format: Type.Optional(Type.Literal('json')),
   task: Type.Optional(Task),
@@ -19,6 +19,44 @@ export const JsonDatasetUpload = Type.Object({
       'name, or a number array (one-hot, or regression targets).' })),
   }, { additionalProperties: false }), { minItems: 1 }),
 }, { additionalProperties: false })
+
+export const GraphUpload = Type.Object({
+  name: DatasetName,
+  format: Type.Literal('graph'),
+  task: Type.Optional(Task),
+  nodes: Type.Array(Type.Object({
+    features: Type.Unknown({ description: 'A number or a nested array of ' +
+      'numbers; every node has the shape of the first.' }),
+    label: Type.Optional(Type.Unknown({ description: 'As a row\'s y; ' +
+      'nodes without one are unlabelled.' })),
+    split: Type.Optional(StringEnum(['train', 'val', 'test'] as const, {
+      description: 'What the node is for; train when it has a label and ' +
+        'no split. Validation uses the val nodes; test nodes are scored ' +
+        'once training ends.',
+    })),
+  }, { additionalProperties: false }), {
+    minItems: 1,
+    description: 'Node i is the i-th entry; edges and predict name nodes so.',
+  }),
+  edges: Type.Array(Type.Array(Type.Integer({ minimum: 0 }),
+    { minItems: 2, maxItems: 2 }), {
+    description: 'Undirected [a, b] pairs of node numbers; duplicates ' +
+      'and self-loops are dropped (graph convolution adds its own).',
+  }),
+}, { additionalProperties: false })
+
+/**
+ * A JSON upload: rows, or a graph when `format` is `graph`. if/then/else
+ * and not oneOf, so that errors come from the one branch that applies;
+ * Ajv's discriminator would make `format` required in both.
+ */
+export const JsonDatasetUpload = Type.Unsafe<
+  Static<typeof JsonRowsUpload> | Static<typeof GraphUpload>>({
+  type: 'object',
+  if: { properties: { format: { const: 'graph' } }, required: ['format'] },
+  then: GraphUpload,
+  else: JsonRowsUpload,
+})
 
 export const CsvQuery = Type.Object({
   name: Type.Optional(DatasetName),
@@ -35,8 +73,8 @@ export const CsvQuery = Type.Object({
 export const DatasetRecordSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  format: StringEnum(['json', 'csv'] as const),
-  rows: Type.Integer(),
+  format: StringEnum(['json', 'csv', 'graph'] as const),
+  rows: Type.Integer({ description: 'Rows; for a graph, its nodes.' }),
   inputShape: Type.Array(Type.Integer()),
   task: Task,
   classes: Type.Optional(Type.Array(Type.String())),
@@ -54,5 +92,13 @@ export const DatasetRecordSchema = Type.Object({
   })),
   preprocessing: Type.Any({ description: 'How raw rows become model input ' +
     '(per-column mean and std, category values); applied again at predict.' }),
+  graph: Type.Optional(Type.Object({
+    nodes: Type.Integer(),
+    edges: Type.Integer({ description: 'Undirected, without duplicates.' }),
+    train: Type.Integer(),
+    val: Type.Integer(),
+    test: Type.Integer(),
+    unlabelled: Type.Integer(),
+  })),
   createdAt: Type.String({ format: 'date-time' }),
 })

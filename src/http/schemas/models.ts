@@ -43,6 +43,9 @@ export const ManifestSchema = Type.Object({
   classes: Type.Optional(Type.Array(Type.String())),
   targetShape: Type.Optional(Type.Array(Type.Integer())),
   featureNames: Type.Optional(Type.Array(Type.String())),
+  graph: Type.Optional(Type.Object({ nodes: Type.Integer() }, {
+    description: 'Graph models: predict takes node numbers below `nodes`.',
+  })),
   sizes: Type.Object({
     parameters: Type.Integer(),
     weightBytes: Type.Integer(),
@@ -57,17 +60,27 @@ export const PredictQuery = Type.Object({
 }, { additionalProperties: false })
 
 export const PredictBody = Type.Object({
-  instances: Type.Array(Type.Unknown(), {
+  instances: Type.Optional(Type.Array(Type.Unknown(), {
     minItems: 1,
     maxItems: 100000,
     description: 'Rows in the shape of the model input; for a model ' +
-      'trained on CSV, objects keyed by column or arrays of raw values.',
-  }),
+      'trained on CSV, objects keyed by column or arrays of raw values. ' +
+      'Required, except for graph models.',
+  })),
+  nodes: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), {
+    minItems: 1,
+    maxItems: 1_000_000,
+    description: 'Graph models only: the numbers of the nodes to predict ' +
+      'for; every node when absent.',
+  })),
 }, { additionalProperties: false })
 
 export const PredictResponse = Type.Object({
   model: Type.String(),
   version: Type.Integer(),
+  nodes: Type.Optional(Type.Array(Type.Integer(), {
+    description: 'Graph models: the node of each prediction.',
+  })),
   predictions: Type.Array(Type.Array(Type.Number())),
   classes: Type.Optional(Type.Array(Type.String(), {
     description: 'The argmax class name of each prediction (classifiers).',
