@@ -3,71 +3,14 @@
 // nothing answers at TENSORQ_URL it starts `tensorq dev` and stops it after.
 // DEMO_MODEL=cnn or lstm trains a convolutional or recurrent network
 // instead; DEMO_EPOCHS overrides the number of epochs.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { DEMO_MODELS } from './demo-models.ts'
+import { call, type Job, withStack } from './demo-stack.ts'
 import { mnistSplit, type Digit } from './mnist-split.ts'
 
-const BASE = process.env.TENSORQ_URL ??
-  `http://127.0.0.1:${process.env.PORT ?? 8080}`
 const TRAIN = 8000
 const PREDICT_CHUNK = 500
 const MODEL = DEMO_MODELS[process.env.DEMO_MODEL ?? 'mlp']
 const EPOCHS = Number(process.env.DEMO_EPOCHS ?? MODEL?.epochs)
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return JSON.parse(text) as T
-}
-
-async function answers(path: string): Promise<boolean> {
-  try {
-    return (await fetch(BASE + path)).ok
-  } catch {
-    return false
-  }
-}
-
-async function startStack(): Promise<ChildProcess> {
-  const port = new URL(BASE).port || '80'
-  const cli = fileURLToPath(new URL('../bin/tensorq.js', import.meta.url))
-  console.log(`nothing answers at ${BASE}; starting tensorq dev`)
-  const child = spawn(process.execPath, [cli, 'dev'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PORT: port, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-  })
-
-  for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error('tensorq dev exited')
-    if (await answers('/health/ready')) return child
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  child.kill()
-  throw new Error('tensorq dev did not become ready in 60 s')
-}
-
-function stopStack(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-  })
-}
-
-type Job = {
-  id: string
-  state: string
-  backend?: string
-  history: Array<Record<string, number>>
-  result?: { version: number }
-  error?: { code: string; message: string }
-}
 
 async function train(datasetId: string): Promise<number> {
   const job = await call<Job>('POST', '/v1/jobs', {
@@ -117,8 +60,7 @@ async function main(): Promise<void> {
   if (!MODEL) {
     throw new Error(`DEMO_MODEL must be one of ${Object.keys(DEMO_MODELS)}`)
   }
-  const stack = (await answers('/health/live')) ? undefined : await startStack()
-  try {
+  await withStack(async () => {
     const { train: digits, test } = mnistSplit(TRAIN)
     const dataset = await call<{ id: string; rows: number }>('POST',
       '/v1/datasets', {
@@ -132,9 +74,7 @@ async function main(): Promise<void> {
     console.log(`model ${MODEL.name} version ${version} stored; predicting`)
     const accuracy = await heldOutAccuracy(version, test)
     console.log(`held-out accuracy: ${accuracy.toFixed(4)} (${test.length} digits)`)
-  } finally {
-    if (stack) await stopStack(stack)
-  }
+  })
 }
 
 try {

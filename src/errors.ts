@@ -46,7 +46,8 @@ export const errors = {
   SpecUnknownLayer: define('TQ_ERR_SPEC_UNKNOWN_LAYER', 400,
     'A layer has a `type` tensorq does not know.'),
   SpecTooLarge: define('TQ_ERR_SPEC_TOO_LARGE', 400,
-    'The model would have more parameters than `MAX_MODEL_PARAMETERS`.'),
+    'The model would pass a limit: `MAX_MODEL_LAYERS`, ' +
+    '`MAX_MODEL_PARAMETERS`, or the activations one training step holds.'),
   SpecShapeMismatch: define('TQ_ERR_SPEC_SHAPE_MISMATCH', 400,
     'Building the model against the dataset failed at the named layer, ' +
     'or its output does not fit the labels.'),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { mnistSplit, type Digit } from '../scripts/mnist-split.ts'
-import { communityGraph } from './helpers/community-graph.ts'
+import { communityGraph } from '../scripts/community-graph.ts'
 import {
   cleanUp, eventually, predictInFreshProcess, startTestApi, startTestWorker,
   testEnv, type TestApi, type TestWorker,
@@ -183,7 +183,7 @@ describe('every family trains through the API', () => {
         loss: 'categoricalCrossentropy',
         optimizer: { type: 'adam', learningRate: 0.01 },
         metrics: ['accuracy'],
-      }, { epochs: 100, batchSize: 64 })
+      }, { epochs: 100, batchSize: 64, seed: 1 })
 
     const testNodes = graph.nodes.flatMap((n, i) =>
       (n.split === 'test' ? [i] : []))
@@ -205,6 +205,20 @@ describe('every family trains through the API', () => {
     assert.equal(all.status, 200)
     assert.equal(all.body.predictions.length, graph.nodes.length)
 
+    const rows = await call('POST', '/v1/models/communities/predict',
+      { instances: [[1, 2]] })
+    assert.equal(rows.status, 400)
+    assert.match(rows.body.message, /a graph model; send \{ "nodes"/)
+    const outside = await call('POST', '/v1/models/communities/predict',
+      { nodes: [0, 300] })
+    assert.equal(outside.status, 400)
+    assert.equal(outside.body.details.path, 'nodes[1]')
+    assert.match(outside.body.message, /node 300 does not exist/)
+    const notGraph = await call('POST', '/v1/models/mlp/predict',
+      { nodes: [0] })
+    assert.equal(notGraph.status, 400)
+    assert.match(notGraph.body.message, /mlp is not a graph model/)
+
     // The same nodes without their edges: dense layers see one node's
     // features only, which hold too faint a hint of its community.
     const alone = await trainOn('communities-alone',
@@ -216,7 +230,7 @@ describe('every family trains through the API', () => {
         loss: 'categoricalCrossentropy',
         optimizer: { type: 'adam', learningRate: 0.01 },
         metrics: ['accuracy'],
-      }, { epochs: 100, batchSize: 64 })
+      }, { epochs: 100, batchSize: 64, seed: 1 })
     const baseline = await call('GET',
       `/v1/models/communities-alone/versions/${alone}`)
     const without = baseline.body.metrics.test_acc

@@ -124,3 +124,35 @@ test('every optimizer builds with its parameters', () => {
     model.dispose()
   }
 })
+
+test('an activity regularizer adds its penalty to the training loss', async () => {
+  // One row [1, 1] through 3 units of all-ones weights gives [2, 2, 2]
+  // against targets of 0: the squared error is 4, and an L2 penalty of
+  // 0.5 on the activations adds 0.5 × (4 + 4 + 4) = 6.
+  const losses: number[] = []
+  for (const activityRegularizer of [undefined, { l2: 0.5 }]) {
+    const spec: ModelSpec = {
+      layers: [{ type: 'dense', units: 3, useBias: false,
+        kernelInitializer: 'ones', activityRegularizer }],
+      loss: 'meanSquaredError',
+      optimizer: { type: 'sgd', learningRate: 1e-9 },
+    }
+    const model = buildModel(spec, [2])
+    compileModel(model, spec)
+    const x = tf.tensor2d([[1, 1]])
+    const y = tf.zeros([1, 3])
+    const history = await model.fit(x, y, { epochs: 1, verbose: 0 })
+    losses.push(history.history.loss[0] as number)
+
+    // Saved with its penalty layer, it loads and predicts as before.
+    const again = await deserializeModel(await serializeModel(model))
+    assert.deepEqual((again.predict(x) as tf.Tensor).dataSync(),
+      (model.predict(x) as tf.Tensor).dataSync())
+    model.optimizer?.dispose()
+    tf.dispose([x, y])
+    model.dispose()
+    again.dispose()
+  }
+  assert.ok(Math.abs(losses[0] - 4) < 1e-4, `plain loss ${losses[0]}`)
+  assert.ok(Math.abs(losses[1] - 10) < 1e-4, `regularized loss ${losses[1]}`)
+})

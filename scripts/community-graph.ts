@@ -25,7 +25,7 @@ export function communityGraph(communities = 3, size = 100, pIn = 0.08,
   const random = lcg(seed)
   const n = communities * size
   const group = (i: number) => Math.floor(i / size)
-  const width = 8
+  const width = Math.max(8, communities)
 
   const nodes = Array.from({ length: n }, (_, i) => {
     const features = Array.from({ length: width }, () => random() * 2 - 1)
