@@ -187,10 +187,14 @@ function buildFor(spec: TrainingJobData['spec'], data: LoadedDataset):
   const { record } = data
   const graph = graphSizeOf(record)
   const model = buildModel(spec, record.inputShape, graph)
-  if (graph) {
+  if (!graph) return model
+  try {
     putGraph(model, data.x, normalizeEdges(graph.numNodes, data.graph!.edges))
+    return model
+  } catch (err) {
+    model.dispose()
+    throw err
   }
-  return model
 }
 
 function tensorsFor(data: LoadedDataset, encoding: TargetEncoding,

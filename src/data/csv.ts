@@ -4,7 +4,7 @@ import {
   checkDatasetSize, type EncodedDataset, type Feature, type Task,
 } from './dataset.ts'
 import { quote, shorten } from './finite.ts'
-import { encodeLabels } from './labels.ts'
+import { encodeLabels, labelFields } from './labels.ts'
 import { encodeTableRow, featureWidth, parseNumber } from './table-encoding.ts'
 
 /** Options of a CSV upload, from the query string. */
@@ -202,11 +202,7 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
       format: 'csv',
       rows: body.length,
       inputShape: [width],
-      task: labels.task,
-      classes: labels.classes,
-      classCounts: labels.classCounts,
-      targetShape: labels.targetShape,
-      targetRange: labels.targetRange,
+      ...labelFields(labels),
       featureNames: names,
       preprocessing: { kind: 'table', label: opts.label, features },
     },

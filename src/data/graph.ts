@@ -2,7 +2,7 @@ import { errors, withDetails } from '../errors.ts'
 import {
   checkDatasetSize, sizeOf, type EncodedDataset, type Task,
 } from './dataset.ts'
-import { encodeLabels } from './labels.ts'
+import { encodeLabels, labelFields } from './labels.ts'
 import { describeValues, MAX_RANK, shapeOf, writeRow } from './tensor-rows.ts'
 
 /** What a node is used for; stored as one byte per node. */
@@ -162,11 +162,7 @@ export function encodeGraph(upload: GraphUpload): EncodedDataset {
       format: 'graph',
       rows: nodes.length,
       inputShape,
-      task: labels.task,
-      classes: labels.classes,
-      classCounts: labels.classCounts,
-      targetShape: labels.targetShape,
-      targetRange: labels.targetRange,
+      ...labelFields(labels),
       inputRange: range,
       integerInputs: integers,
       preprocessing: { kind: 'graph' },

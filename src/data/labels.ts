@@ -11,6 +11,17 @@ export interface EncodedLabels {
   targetRange?: [number, number]
 }
 
+/** What a dataset's record says of its labels. */
+export function labelFields(labels: EncodedLabels) {
+  return {
+    task: labels.task,
+    classes: labels.classes,
+    classCounts: labels.classCounts,
+    targetShape: labels.targetShape,
+    targetRange: labels.targetRange,
+  }
+}
+
 function rangeOf(y: Float32Array): [number, number] {
   let min = Infinity
   let max = -Infinity

@@ -144,7 +144,11 @@ export function checkSpec(
   checkBatchLimit(spec, shape, training.batchSize, dataset.rows, graph)
   checkMonitor(spec, training)
 
-  const model = buildModel(spec, shape, graph)
+  // Layer shapes do not depend on the node count: a one-node stand-in
+  // checks them without allocating the graph (the limits above used the
+  // real sizes).
+  const model = buildModel(spec, shape,
+    graph && { numNodes: 1, numEdges: 1 })
   try {
     targetEncoding(dataset, spec, model.outputs[0].shape)
     compileModel(model, spec)

@@ -80,7 +80,8 @@ export function putGraph(
   }
 
   tf.tidy(() => {
-    nodes.setWeights([tf.tensor(features, [nodes.numNodes, ...nodes.featureShape])])
+    const shape = [nodes.numNodes, ...nodes.featureShape]
+    nodes.setWeights([tf.tensor(features, shape)])
   })
   for (const layer of model.layers) {
     if (layer instanceof GraphConv) layer.setEdges(edges)

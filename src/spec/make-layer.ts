@@ -95,7 +95,8 @@ export function makeLayer(spec: LayerSpec, inputShape?: number[],
  * after the spec's own layer, or undefined when it has none.
  */
 export function activityOf(spec: LayerSpec): tf.layers.Layer | undefined {
-  const penalty = (spec as { activityRegularizer?: Penalty }).activityRegularizer
+  const { activityRegularizer: penalty } =
+    spec as { activityRegularizer?: Penalty }
   if (!penalty) return undefined
   const name = spec.name ? `${spec.name}_activity` : undefined
   return new ActivityRegularization({ name, ...penalty })
