@@ -1239,6 +1239,10 @@ export interface paths {
                             inputShape: number[];
                             task: string;
                             classes?: string[];
+                            /** @description A graph model: predict takes `nodes`, not `instances`. */
+                            graph?: {
+                                nodes: number;
+                            };
                             versions: {
                                 version: number;
                                 /** Format: date-time */

@@ -168,6 +168,14 @@ describe('every family trains through the API', () => {
     const accuracy = right / held.length
     t.diagnostic(`held-out accuracy ${accuracy}, majority class ${majority}`)
     assert.ok(accuracy > 0.85, `accuracy ${accuracy}, majority ${majority}`)
+
+    for (const id of [20, -1, 1.5]) {
+      const bad = await call('POST', '/v1/models/tokens/predict',
+        { instances: [held[0].x, [...held[1].x.slice(1), id]] })
+      assert.equal(bad.status, 400, `token ${id}: ${JSON.stringify(bad.body)}`)
+      assert.equal(bad.body.details.path, 'instances[1]')
+      assert.match(bad.body.message, /is not a token id.*from 0 to 19/)
+    }
   })
 
   test('graph convolutions on a graph with communities', async (t) => {

@@ -101,6 +101,11 @@ describe('graph datasets and specs', () => {
   }
 
   test('upload: the schema of the graph branch, not of rows', async () => {
+    const { format: _format, ...noFormat } = GRAPH
+    const unsaid = await send('POST', '/v1/datasets', noFormat)
+    assert.equal(unsaid.status, 400)
+    assert.match(unsaid.body.message, /format must be "graph"|format is required/)
+
     const { edges: _edges, ...noEdges } = GRAPH
     const res = await send('POST', '/v1/datasets', noEdges)
     assert.equal(res.status, 400)
@@ -124,7 +129,7 @@ describe('graph datasets and specs', () => {
       { ...CONV, layers: [{ type: 'conv2d', filters: 2, kernelSize: 3 },
         CONV.layers[1]] }, {}, /layers\[0\] \(conv2d\)/, 'spec.layers[0]'],
     ['validationSplit beside val nodes', 'graph', CONV,
-      { validationSplit: 0.5 }, /has 1 val nodes/, 'training.validationSplit'],
+      { validationSplit: 0.5 }, /has 1 val node,/, 'training.validationSplit'],
     ['more layers than MAX_MODEL_LAYERS', 'graph',
       { ...CONV, layers: [...Array(4).fill({ type: 'dropout', rate: 0.1 }),
         CONV.layers[1]] }, {}, /5 layers; the limit is 4/, 'spec.layers'],
@@ -137,6 +142,24 @@ describe('graph datasets and specs', () => {
       assert.equal(res.body.details.path, path)
     })
   }
+
+  test('spec: a name tensorq gives a layer of its own', async () => {
+    const dense = { type: 'dense', units: 2, activation: 'softmax' }
+    for (const [layers, taken] of [
+      [[{ ...dense, name: 'h', activityRegularizer: { l1: 0.1 } },
+        { ...dense, name: 'h_activity' }], 'h_activity'],
+      [[{ ...dense, name: 'h' }, { ...dense, name: 'h_input' }], 'h_input'],
+    ] as const) {
+      const res = await job(rows, { ...CONV, layers })
+      assert.equal(res.status, 400, JSON.stringify(res.body))
+      assert.equal(res.body.details.path, 'spec.layers[1].name')
+      assert.match(res.body.message, new RegExp(`${taken} is the name tensorq`))
+    }
+    const res = await job(graph, { ...CONV,
+      layers: [{ ...CONV.layers[0], name: 'node_features' }, CONV.layers[1]] })
+    assert.equal(res.status, 400)
+    assert.match(res.body.message, /node_features is the name tensorq gives a graph layer/)
+  })
 
   test('spec: a val_ monitor works with val nodes', async () => {
     const res = await job(graph, CONV,

@@ -6,6 +6,7 @@ import {
 import { quote, shorten } from './finite.ts'
 import { encodeLabels, labelFields } from './labels.ts'
 import { encodeTableRow, featureWidth, parseNumber } from './table-encoding.ts'
+import { describeValues } from './tensor-rows.ts'
 
 /** Options of a CSV upload, from the query string. */
 export interface CsvOptions {
@@ -196,6 +197,7 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
     },
   )
 
+  const { range, integers } = describeValues(x)
   return {
     record: {
       name: opts.name,
@@ -203,6 +205,8 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
       rows: body.length,
       inputShape: [width],
       ...labelFields(labels),
+      inputRange: range,
+      integerInputs: integers,
       featureNames: names,
       preprocessing: { kind: 'table', label: opts.label, features },
     },

@@ -57,6 +57,8 @@ export function describeValidationError(
           String(params.tagValue), message: 'is not a known type' }
       }
       return { path: join(path, 'type'), message: 'must be a string' }
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(params.allowedValue)}` }
     case 'enum':
       return { path, message: 'must be one of ' +
         (params.allowedValues as unknown[]).join(', ') }

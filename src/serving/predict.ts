@@ -44,6 +44,24 @@ function tableRow(
 }
 
 /**
+ * A model whose first layer is an embedding looks its input up by index:
+ * an id outside [0, inputDim) fails inside tfjs, and a fraction is
+ * silently truncated. Both are the instance's fault, so say so.
+ */
+function checkTokenIds(manifest: ModelManifest, input: Float32Array): void {
+  const first = manifest.spec.layers[0]
+  if (first.type !== 'embedding') return
+
+  const size = sizeOf(manifest.inputShape)
+  const bad = input.findIndex((v) =>
+    !Number.isInteger(v) || v < 0 || v >= first.inputDim)
+  if (bad < 0) return
+  throw invalid(`${input[bad]} is not a token id: the model's embedding ` +
+    `takes whole numbers from 0 to ${first.inputDim - 1}`,
+  Math.floor(bad / size))
+}
+
+/**
  * Turns raw instances into the model's input, applying the preprocessing
  * stored with the version: for tables, standardization and one-hot
  * categories; for tensors, a shape check. Errors name the instance.
@@ -79,6 +97,7 @@ export function encodeInstances(
       { path: problem.path, instance: i, expected: manifest.inputShape })
     }
   })
+  checkTokenIds(manifest, out)
   return out
 }
 

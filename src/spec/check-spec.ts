@@ -3,7 +3,7 @@ import { quote } from '../data/finite.ts'
 import { sameShape, showShape } from '../data/tensor-rows.ts'
 import { errors, isTqError, withDetails } from '../errors.ts'
 import { buildModel, compileModel } from './build-model.ts'
-import { graphSizeOf } from './graph-model.ts'
+import { GRAPH_LAYER_NAMES, graphSizeOf } from './graph-model.ts'
 import { checkBatchLimit, checkParameterLimit } from './limits.ts'
 import type { ModelSpec, TrainingSettings } from './schema.ts'
 import { targetEncoding } from './targets.ts'
@@ -40,15 +40,43 @@ function checkMonitor(spec: ModelSpec, training: TrainingSettings): void {
     `not logged by this model; it logs ${known.join(', ')}`), { path })
 }
 
-function checkLayerNames(spec: ModelSpec): void {
+// Names given to layers the spec does not list: tfjs names a sequential
+// model's input after its first layer, an activity regularizer is a layer
+// of its own named after the layer it follows, and a graph model has its
+// own first and last layers.
+function impliedNames(spec: ModelSpec, graph: boolean): Map<string, string> {
+  const implied = new Map<string, string>()
+  const first = spec.layers[0].name
+  if (graph) {
+    for (const name of GRAPH_LAYER_NAMES) implied.set(name, 'a graph layer')
+  } else if (first) {
+    implied.set(`${first}_input`, `the input of layers[0] (${first})`)
+  }
+  spec.layers.forEach((layer, i) => {
+    const activity = 'activityRegularizer' in layer && layer.activityRegularizer
+    if (layer.name && activity) {
+      implied.set(`${layer.name}_activity`,
+        `the activity regularizer of layers[${i}]`)
+    }
+  })
+  return implied
+}
+
+function checkLayerNames(spec: ModelSpec, graph: boolean): void {
   const seen = new Map<string, number>()
+  const implied = impliedNames(spec, graph)
   spec.layers.forEach((layer, i) => {
     if (!layer.name) return
+    const path = `spec.layers[${i}].name`
     const first = seen.get(layer.name)
     if (first !== undefined) {
-      throw withDetails(new errors.SpecInvalid(`spec.layers[${i}].name: ` +
-        `${layer.name} is already the name of layers[${first}]`),
-      { path: `spec.layers[${i}].name` })
+      throw withDetails(new errors.SpecInvalid(`${path}: ` +
+        `${layer.name} is already the name of layers[${first}]`), { path })
+    }
+    const taken = implied.get(layer.name)
+    if (taken) {
+      throw withDetails(new errors.SpecInvalid(`${path}: ${layer.name} is ` +
+        `the name tensorq gives ${taken}; choose another`), { path })
     }
     seen.set(layer.name, i)
   })
@@ -78,7 +106,8 @@ function checkTraining(training: TrainingSettings, dataset: DatasetRecord):
   const valNodes = dataset.graph?.val ?? 0
   if (valNodes > 0 && training.validationSplit > 0) {
     throw withDetails(new errors.SpecInvalid('training.validationSplit: ' +
-      `the graph has ${valNodes} val nodes, which validation uses; leave ` +
+      `the graph has ${valNodes} val node${valNodes === 1 ? '' : 's'}, ` +
+      'which validation uses; leave ' +
       'validationSplit at 0'), { path: 'training.validationSplit' })
   }
 
@@ -138,7 +167,7 @@ export function checkSpec(
   checkLayerCount(spec, limits.maxLayers)
   checkTraining(training, dataset)
   checkClassWeight(training, dataset)
-  checkLayerNames(spec)
+  checkLayerNames(spec, graph !== undefined)
   checkEmbeddingInputs(spec, dataset)
   checkParameterLimit(spec, shape, limits.maxParameters, graph)
   checkBatchLimit(spec, shape, training.batchSize, dataset.rows, graph)

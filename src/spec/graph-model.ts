@@ -7,7 +7,12 @@ import { addLayer } from './add-layer.ts'
 import { activityOf, makeLayer, type GraphSize } from './make-layer.ts'
 import type { ModelSpec } from './schema.ts'
 
+const IDS = 'node_ids'
 const FEATURES = 'node_features'
+const GATHER = 'gather_nodes'
+
+/** The names of the layers a graph model has beside the spec's. */
+export const GRAPH_LAYER_NAMES = [IDS, FEATURES, GATHER]
 
 /** The size a graph dataset's model is built for; undefined for others. */
 export function graphSizeOf(record: DatasetRecord): GraphSize | undefined {
@@ -32,7 +37,7 @@ export function buildGraphModel(
   featureShape: number[],
   graph: GraphSize,
 ): tf.LayersModel {
-  const ids = tf.input({ shape: [1], name: 'node_ids' })
+  const ids = tf.input({ shape: [1], name: IDS })
   const created: tf.layers.Layer[] = []
   const track = <L extends tf.layers.Layer>(layer: L): L => {
     created.push(layer)
@@ -51,7 +56,7 @@ export function buildGraphModel(
         if (activity) h = track(activity).apply(h) as tf.SymbolicTensor
       })
     })
-    const out = track(new GatherNodes({ name: 'gather_nodes' }))
+    const out = track(new GatherNodes({ name: GATHER }))
       .apply([h, ids]) as tf.SymbolicTensor
     return tf.model({ inputs: ids, outputs: out })
   } catch (err) {

@@ -30,17 +30,17 @@ async function resolveVersion(
 
   throw withDetails(new errors.ModelVersionNotFound(`model ${name} has no ` +
     `version ${wanted} (it has ${versions.join(', ')})`),
-  { path: 'version' })
+  { path: 'query.version' })
 }
 
 function graphWanted(name: string) {
-  return withDetails(new errors.RequestInvalid(`body.instances: ${name} is ` +
+  return withDetails(new errors.RequestInvalid(`instances: ${name} is ` +
     'a graph model; send { "nodes": [node numbers] }, or {} for all nodes'),
-  { path: 'body.instances' })
+  { path: 'instances' })
 }
 
 function instancesWanted(name: string, sentNodes: boolean) {
-  const path = sentNodes ? 'body.nodes' : 'body.instances'
+  const path = sentNodes ? 'nodes' : 'instances'
   const why = sentNodes ? `${name} is not a graph model; ` : ''
   return withDetails(new errors.RequestInvalid(`${path}: ${why}send ` +
     '{ "instances": [rows] }'), { path })
@@ -99,6 +99,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         inputShape: latest.inputShape,
         task: latest.task,
         classes: latest.classes,
+        graph: latest.graph,
         versions: manifests.map(summary),
       }
     })

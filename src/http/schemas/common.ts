@@ -13,7 +13,7 @@ export const ErrorBody = Type.Object({
 
 export const ErrorRef = Type.Ref(ErrorBody)
 
-export const IdParams = Type.Object({ id: Type.String() })
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) })
 
 /** Metric values by name; null where tfjs reported NaN. */
 export const Metrics = Type.Record(Type.String(),

@@ -18,7 +18,7 @@ export const JsonRowsUpload = Type.Object({
     y: Type.Optional(Type.Unknown({ description: 'A class index, a class ' +
       'name, or a number array (one-hot, or regression targets).' })),
   }, { additionalProperties: false }), { minItems: 1 }),
-}, { additionalProperties: false })
+}, { additionalProperties: false, title: 'JSON rows' })
 
 export const GraphUpload = Type.Object({
   name: DatasetName,
@@ -43,7 +43,7 @@ export const GraphUpload = Type.Object({
     description: 'Undirected [a, b] pairs of node numbers; duplicates ' +
       'and self-loops are dropped (graph convolution adds its own).',
   }),
-}, { additionalProperties: false })
+}, { additionalProperties: false, title: 'Graph' })
 
 /**
  * A JSON upload: rows, or a graph when `format` is `graph`. if/then/else
@@ -53,7 +53,12 @@ export const GraphUpload = Type.Object({
 export const JsonDatasetUpload = Type.Unsafe<
   Static<typeof JsonRowsUpload> | Static<typeof GraphUpload>>({
   type: 'object',
-  if: { properties: { format: { const: 'graph' } }, required: ['format'] },
+  // A body with nodes is meant as a graph: it is told of a missing
+  // format: graph, not of missing rows.
+  if: { anyOf: [
+    { properties: { format: { const: 'graph' } }, required: ['format'] },
+    { required: ['nodes'] },
+  ] },
   then: GraphUpload,
   else: JsonRowsUpload,
 })

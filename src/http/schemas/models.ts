@@ -19,6 +19,9 @@ export const ModelSchema = Type.Object({
   inputShape: Type.Array(Type.Integer()),
   task: Type.String(),
   classes: Type.Optional(Type.Array(Type.String())),
+  graph: Type.Optional(Type.Object({ nodes: Type.Integer() }, {
+    description: 'A graph model: predict takes `nodes`, not `instances`.',
+  })),
   versions: Type.Array(VersionSummary),
 })
 
