@@ -122,7 +122,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 /** @enum {string} */
-                                format: "json" | "csv" | "graph";
+                                format: "json" | "ndjson" | "csv" | "graph" | "idx" | "images";
                                 /** @description Rows; for a graph, its nodes. */
                                 rows: number;
                                 inputShape: number[];
@@ -231,7 +231,7 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            format: "json" | "csv" | "graph";
+                            format: "json" | "ndjson" | "csv" | "graph" | "idx" | "images";
                             /** @description Rows; for a graph, its nodes. */
                             rows: number;
                             inputShape: number[];
@@ -327,7 +327,7 @@ export interface paths {
                             id: string;
                             name: string;
                             /** @enum {string} */
-                            format: "json" | "csv" | "graph";
+                            format: "json" | "ndjson" | "csv" | "graph" | "idx" | "images";
                             /** @description Rows; for a graph, its nodes. */
                             rows: number;
                             inputShape: number[];
@@ -489,7 +489,7 @@ export interface paths {
                                 kernelSize: number;
                                 strides?: number;
                                 /** @enum {string} */
-                                padding?: "valid" | "same" | "causal";
+                                padding?: "valid" | "same";
                                 dilationRate?: number;
                                 /** @enum {string} */
                                 activation?: "elu" | "gelu" | "hardSigmoid" | "linear" | "mish" | "relu" | "relu6" | "selu" | "sigmoid" | "softmax" | "softplus" | "softsign" | "swish" | "tanh";
@@ -866,6 +866,11 @@ export interface paths {
                                 };
                                 /** @enum {string} */
                                 mergeMode?: "concat" | "sum" | "mul" | "ave";
+                                /** @description L1, L2 or both (l1l2). */
+                                activityRegularizer?: {
+                                    l1?: number;
+                                    l2?: number;
+                                };
                             } | {
                                 /** @enum {string} */
                                 type: "embedding";

@@ -65,7 +65,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') known[key] = value
   }
 
-  const withDefaults = Value.Default(ConfigSchema, known)
+  // Value.Convert would turn 1.5 into 1 and 2e7 into 2: whole numbers are
+  // checked as written.
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    const raw = known[key]
+    if (raw === undefined || (schema as { type?: string }).type !== 'integer') {
+      continue
+    }
+    if (!/^[+-]?[0-9]+$/.test(String(raw).trim())) {
+      throw new ConfigError(`${key}: must be a whole number in decimal ` +
+        `digits (got ${JSON.stringify(raw)})`)
+    }
+  }
+
+  const withDefaults = Value.Default(ConfigSchema, { ...known })
   const converted = Value.Convert(ConfigSchema, withDefaults)
   const first = Value.Errors(ConfigSchema, converted).First()
   if (first) {

@@ -18,3 +18,11 @@ test('a bad value names the variable', () => {
   assert.throws(() => loadConfig({ TENSORQ_STORE: 's3://bucket' }),
     /TENSORQ_STORE/)
 })
+
+test('whole numbers are read as written, not truncated', () => {
+  for (const value of ['1.5', '2e7', '0x10', '8080.9']) {
+    assert.throws(() => loadConfig({ MAX_MODEL_PARAMETERS: value }),
+      new RegExp(`MAX_MODEL_PARAMETERS: must be a whole number.*"${value}"`))
+  }
+  assert.equal(loadConfig({ MAX_MODEL_LAYERS: ' 12 ' }).MAX_MODEL_LAYERS, 12)
+})

@@ -72,7 +72,7 @@ test('a value that is not a finite number names the entry', () => {
 test('a missing label and mixed label kinds name the row', () => {
   rejects([{ x: [1], y: 0 }, { x: [2] }], 'rows[1].y', /label is missing/)
   rejects([{ x: [1], y: 0 }, { x: [2], y: 'a' }], 'rows[1].y',
-    /label is a string but the first row's is a number/)
+    /label is a string but rows\[0\]\.y is a number/)
 })
 
 test('values that overflow float32 are refused, not stored as Infinity', () => {

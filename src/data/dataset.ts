@@ -28,6 +28,7 @@ export type Preprocessing =
   | { kind: 'tensor' }
   | { kind: 'table'; label: string; features: Feature[] }
   | { kind: 'graph' }
+  | { kind: 'image'; width: number; height: number; channels: 1 | 3 }
 
 /** A graph dataset's size: nodes, undirected edges, and nodes per split. */
 export interface GraphSummary {
@@ -39,11 +40,16 @@ export interface GraphSummary {
   unlabelled: number
 }
 
+/** What a dataset was uploaded as. */
+export const DATASET_FORMATS =
+  ['json', 'ndjson', 'csv', 'graph', 'idx', 'images'] as const
+export type DatasetFormat = (typeof DATASET_FORMATS)[number]
+
 /** A dataset's record: what GET /v1/datasets/{id} answers. */
 export interface DatasetRecord {
   id: string
   name: string
-  format: 'json' | 'csv' | 'graph'
+  format: DatasetFormat
   /** Rows; for a graph, its nodes. */
   rows: number
   inputShape: number[]

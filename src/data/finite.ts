@@ -1,13 +1,9 @@
-/** The largest magnitude a float32 holds; tensors are float32. */
-export const FLOAT32_MAX = 3.4028234663852886e38
-
 /**
  * True for a number that stays finite as float32: 1e39 is finite in
  * JavaScript but becomes Infinity once stored in a tensor.
  */
 export function isFloat32(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v) &&
-    Math.abs(v) <= FLOAT32_MAX
+  return typeof v === 'number' && Number.isFinite(Math.fround(v))
 }
 
 /** Text for an error message, cut short so a reply stays small. */

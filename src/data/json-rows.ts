@@ -14,11 +14,20 @@ export interface JsonRowsUpload {
   task?: Task
 }
 
+/** Names row i's field in messages: `rows[3].x`, or `line 4, x`. */
+export type RowPath = (row: number, field: 'x' | 'y') => string
+
+const inBody: RowPath = (i, field) => `rows[${i}].${field}`
+
 /**
  * Turns JSON rows into a dataset. Every row's `x` must have the shape of
  * the first row's, and every row needs a `y`.
  */
-export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
+export function encodeJsonRows(
+  upload: JsonRowsUpload,
+  format: 'json' | 'ndjson' = 'json',
+  where: RowPath = inBody,
+): EncodedDataset {
   const { rows } = upload
   if (rows.length === 0) {
     throw withDetails(new errors.DatasetInvalid('rows: the dataset is empty'),
@@ -27,14 +36,14 @@ export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
 
   const first = shapeOf(rows[0].x)
   if (first.length > MAX_RANK) {
-    throw withDetails(new errors.DatasetInvalid(`rows[0].x: nested deeper ` +
-      `than ${MAX_RANK} levels`), { row: 0, path: 'rows[0].x' })
+    throw withDetails(new errors.DatasetInvalid(`${where(0, 'x')}: nested ` +
+      `deeper than ${MAX_RANK} levels`), { row: 0, path: where(0, 'x') })
   }
   const inputShape = first.length === 0 ? [1] : first
   const size = sizeOf(inputShape)
   if (size === 0) {
-    throw withDetails(new errors.DatasetInvalid(
-      'rows[0].x: an empty array has no features'), { row: 0, path: 'rows[0].x' })
+    throw withDetails(new errors.DatasetInvalid(`${where(0, 'x')}: an ` +
+      'empty array has no features'), { row: 0, path: where(0, 'x') })
   }
 
   checkDatasetSize(rows.length, size)
@@ -42,7 +51,7 @@ export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
   rows.forEach((row, i) => {
     // A bare number is a row of one feature.
     const value = first.length === 0 && typeof row.x === 'number' ? [row.x] : row.x
-    const problem = writeRow(value, inputShape, x, i * size, `rows[${i}].x`)
+    const problem = writeRow(value, inputShape, x, i * size, where(i, 'x'))
     if (problem) {
       throw withDetails(new errors.DatasetInvalid(
         `${problem.path}: ${problem.message}`), { row: i, path: problem.path })
@@ -54,20 +63,20 @@ export function encodeJsonRows(upload: JsonRowsUpload): EncodedDataset {
   const missing = rows.findIndex((r) => r.y === undefined || r.y === null)
   if (missing >= 0) {
     throw withDetails(new errors.DatasetInvalid(
-      `rows[${missing}].y: the label is missing`),
-    { row: missing, path: `rows[${missing}].y` })
+      `${where(missing, 'y')}: the label is missing`),
+    { row: missing, path: where(missing, 'y') })
   }
 
   const labels = encodeLabels(rows.map((r) => r.y), {
     task: upload.task,
     integers: 'index',
-    where: (i) => `rows[${i}].y`,
+    where: (i) => where(i, 'y'),
   })
 
   return {
     record: {
       name: upload.name,
-      format: 'json',
+      format,
       rows: rows.length,
       inputShape,
       ...labelFields(labels),

@@ -160,7 +160,7 @@ export function encodeLabels(
         `a non-empty array of them (got ${quote(v)})`, i, opts.where(i))
     }
     if (kind !== first) {
-      throw invalid(`label is a ${kind} but the first row's is a ${first}`,
+      throw invalid(`label is a ${kind} but ${opts.where(0)} is a ${first}`,
         i, opts.where(i))
     }
   })

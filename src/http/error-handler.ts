@@ -11,6 +11,13 @@ function fromValidation(err: FastifyError): TqError {
   const problem = describeValidationError(err.validation![0],
     err.validationContext)
 
+  // bidirectional wraps a recurrent layer only.
+  if (problem.unknownLayerType !== undefined &&
+    problem.path.endsWith('.layer.type')) {
+    return withDetails(new errors.SpecUnknownLayer(
+      `${problem.path}: bidirectional wraps simpleRNN, lstm or gru, not ` +
+      JSON.stringify(problem.unknownLayerType)), { path: problem.path })
+  }
   if (problem.unknownLayerType !== undefined) {
     return withDetails(new errors.SpecUnknownLayer(
       `${problem.path}: unknown layer type ` +

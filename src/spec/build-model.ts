@@ -26,6 +26,7 @@ export function buildModel(
         model.add(makeLayer(layerSpec, i === 0 ? inputShape : undefined))
         const activity = activityOf(layerSpec)
         if (activity) model.add(activity)
+        return model.outputs[0].shape
       })
     })
   } catch (err) {

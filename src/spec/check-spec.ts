@@ -2,6 +2,7 @@ import type { DatasetRecord } from '../data/dataset.ts'
 import { quote } from '../data/finite.ts'
 import { sameShape, showShape } from '../data/tensor-rows.ts'
 import { errors, isTqError, withDetails } from '../errors.ts'
+import { tf } from '../tf/backend.ts'
 import { buildModel, compileModel } from './build-model.ts'
 import { GRAPH_LAYER_NAMES, graphSizeOf } from './graph-model.ts'
 import { checkBatchLimit, checkParameterLimit } from './limits.ts'
@@ -9,6 +10,14 @@ import type { ModelSpec, TrainingSettings } from './schema.ts'
 import { targetEncoding } from './targets.ts'
 
 function checkEmbeddingInputs(spec: ModelSpec, dataset: DatasetRecord): void {
+  // Its input must be the dataset's token ids, not another layer's output.
+  const later = spec.layers.findIndex((l, i) => i > 0 && l.type === 'embedding')
+  if (later > 0) {
+    throw withDetails(new errors.SpecShapeMismatch(`layers[${later}] ` +
+      '(embedding) looks up token ids, so it must be the first layer'),
+    { path: `spec.layers[${later}]`, layer: later })
+  }
+
   const first = spec.layers[0]
   if (first.type !== 'embedding') return
 
@@ -138,6 +147,28 @@ function checkLayerCount(spec: ModelSpec, maxLayers: number): void {
     '(MAX_MODEL_LAYERS)'), { path: 'spec.layers', limit: maxLayers })
 }
 
+/**
+ * What tfjs itself refuses (a layer name clashing with one it generates,
+ * an option it builds but cannot run) is still the spec's fault.
+ */
+function specError(err: unknown, what: string): Error {
+  if (isTqError(err)) return err
+  return withDetails(new errors.SpecInvalid(
+    `the model ${what}: ${(err as Error).message}`), { path: 'spec' })
+}
+
+/**
+ * Runs the model once on a row of zeros (node 0 of a graph stand-in):
+ * some layer options pass every shape check and fail only when run,
+ * which would otherwise fail the job after it was queued.
+ */
+function runOnce(model: tf.LayersModel, inputShape: number[]): void {
+  tf.tidy(() => {
+    const out = model.predict(tf.zeros([1, ...inputShape])) as tf.Tensor
+    out.dataSync()
+  })
+}
+
 /** What a server allows one model to be. */
 export interface ModelLimits {
   maxParameters: number
@@ -176,17 +207,20 @@ export function checkSpec(
   // Layer shapes do not depend on the node count: a one-node stand-in
   // checks them without allocating the graph (the limits above used the
   // real sizes).
-  const model = buildModel(spec, shape,
-    graph && { numNodes: 1, numEdges: 1 })
+  const standIn = graph && { numNodes: 1, numEdges: 1 }
+  let model: tf.LayersModel
+  try {
+    model = buildModel(spec, shape, standIn)
+  } catch (err) {
+    throw specError(err, 'does not build')
+  }
+
   try {
     targetEncoding(dataset, spec, model.outputs[0].shape)
     compileModel(model, spec)
+    runOnce(model, standIn ? [1] : shape)
   } catch (err) {
-    if (isTqError(err)) throw err
-    // What tfjs itself refuses at compile (a layer name clashing with one
-    // it generates, say) is still the spec's fault.
-    throw withDetails(new errors.SpecInvalid(
-      `the model does not compile: ${(err as Error).message}`), { path: 'spec' })
+    throw specError(err, 'does not compile or run')
   } finally {
     // The optimizer holds tensors (SGD its learning rate) and is not
     // disposed with the model, which did not create it.

@@ -54,6 +54,7 @@ export function buildGraphModel(
           tf.SymbolicTensor
         const activity = activityOf(layerSpec)
         if (activity) h = track(activity).apply(h) as tf.SymbolicTensor
+        return h.shape
       })
     })
     const out = track(new GatherNodes({ name: GATHER }))

@@ -72,7 +72,8 @@ export const Conv1dLayer = layer('conv1d', {
   filters: Size(4096),
   kernelSize: Size(1024),
   strides: opt(Size(1024)),
-  padding: opt(StringEnum(['valid', 'same', 'causal'] as const)),
+  // Not causal: tfjs 4 builds it and then cannot run it.
+  padding: opt(Padding),
   dilationRate: opt(Size(1024)),
   ...weights,
 }, 'Input [steps, channels].')
@@ -127,6 +128,7 @@ export const BidirectionalLayer = layer('bidirectional', {
     description: 'The recurrent layer run both ways.',
   }),
   mergeMode: opt(StringEnum(['concat', 'sum', 'mul', 'ave'] as const)),
+  activityRegularizer: ActivityRegularizer,
 })
 
 export const EmbeddingLayer = layer('embedding', {

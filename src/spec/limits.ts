@@ -56,12 +56,18 @@ function layerParameters(spec: LayerSpec, input: Shape): number {
  * which names it.
  */
 function measure(spec: ModelSpec, inputShape: number[], graph?: GraphSize):
-  { parameters: number; activations: number } {
+  { parameters: number; activations: number; edgeValues: number } {
   let shape: Shape = [null, ...inputShape]
   let parameters = 0
   let activations = 0
+  let edgeValues = 0
   for (const layerSpec of spec.layers) {
     parameters += layerParameters(layerSpec, shape)
+    // Each graphConv keeps the edge list (3 values an edge) and, for the
+    // backward pass, two messages of its width an edge.
+    if (graph && layerSpec.type === 'graphConv') {
+      edgeValues += graph.numEdges * (2 * layerSpec.units + 3)
+    }
     try {
       shape = makeLayer(layerSpec, undefined, graph)
         .computeOutputShape(shape as never) as Shape
@@ -70,18 +76,12 @@ function measure(spec: ModelSpec, inputShape: number[], graph?: GraphSize):
     }
     activations += shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1)
   }
-  return { parameters, activations }
+  return { parameters, activations, edgeValues }
 }
 
 export function countParameters(spec: ModelSpec, inputShape: number[],
   graph?: GraphSize): number {
   return measure(spec, inputShape, graph).parameters
-}
-
-/** The values every layer outputs for one row (node), added up. */
-export function countActivations(spec: ModelSpec, inputShape: number[],
-  graph?: GraphSize): number {
-  return measure(spec, inputShape, graph).activations
 }
 
 /**
@@ -104,15 +104,16 @@ export function checkBatchLimit(
   graph?: GraphSize,
 ): void {
   const batch = graph ? graph.numNodes : Math.min(batchSize, rows)
-  const values = batch * countActivations(spec, inputShape, graph)
+  const m = measure(spec, inputShape, graph)
+  const values = batch * m.activations + m.edgeValues
   if (values <= MAX_BATCH_ACTIVATIONS) return
 
   if (graph) {
     throw withDetails(new errors.SpecTooLarge(`a step over the graph's ` +
-      `${batch} nodes would produce ${values.toLocaleString('en')} ` +
-      `activation values, more than ` +
-      `${MAX_BATCH_ACTIVATIONS.toLocaleString('en')}; use narrower layers`),
-    { path: 'spec.layers' })
+      `${batch} nodes and ${graph.numEdges} edges (self-loops included) ` +
+      `would hold ${values.toLocaleString('en')} values, more than ` +
+      `${MAX_BATCH_ACTIVATIONS.toLocaleString('en')}; use fewer or ` +
+      'narrower layers'), { path: 'spec.layers' })
   }
 
   const most = Math.max(1, Math.floor(batch * MAX_BATCH_ACTIVATIONS / values))

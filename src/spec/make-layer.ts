@@ -44,6 +44,18 @@ function graphConv(spec: Extract<LayerSpec, { type: 'graphConv' }>,
   return new GraphConv({ ...rest, ...graph })
 }
 
+type ConvSpec = Extract<LayerSpec, { type: 'conv1d' | 'conv2d' }>
+
+// tfjs builds such a layer and fails only when it runs it.
+function checkStridesAndDilation(spec: ConvSpec): void {
+  const many = (v: number | number[] | undefined) =>
+    [v ?? 1].flat().some((d) => d > 1)
+  if (many(spec.strides) && many(spec.dilationRate)) {
+    throw new Error('strides and dilationRate cannot both be above 1; ' +
+      'tfjs runs one or the other')
+  }
+}
+
 /**
  * The tfjs layer a layer spec describes. `inputShape` (without the batch)
  * is given for the first layer of a sequential model only; `graph` is
@@ -61,8 +73,12 @@ export function makeLayer(spec: LayerSpec, inputShape?: number[],
     case 'reshape': return tf.layers.reshape(c)
     case 'batchNormalization': return tf.layers.batchNormalization(c)
     case 'layerNormalization': return tf.layers.layerNormalization(c)
-    case 'conv1d': return tf.layers.conv1d(c)
-    case 'conv2d': return tf.layers.conv2d(c)
+    case 'conv1d':
+      checkStridesAndDilation(spec)
+      return tf.layers.conv1d(c)
+    case 'conv2d':
+      checkStridesAndDilation(spec)
+      return tf.layers.conv2d(c)
     case 'maxPooling1d': return tf.layers.maxPooling1d(c)
     case 'maxPooling2d': return tf.layers.maxPooling2d(c)
     case 'averagePooling1d': return tf.layers.averagePooling1d(c)
@@ -76,6 +92,10 @@ export function makeLayer(spec: LayerSpec, inputShape?: number[],
     case 'gru':
       return recurrentLayer(spec, inputShape)
     case 'bidirectional':
+      if (spec.layer.activityRegularizer) {
+        throw new Error('put activityRegularizer on the bidirectional ' +
+          'layer, not on the layer it wraps')
+      }
       return tf.layers.bidirectional({
         layer: recurrentLayer(spec.layer) as never,
         mergeMode: spec.mergeMode,

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { DATASET_FORMATS } from '../../data/dataset.ts'
 import { StringEnum } from '../../spec/schema.ts'
 
 const Task = StringEnum(['classification', 'regression'] as const)
@@ -78,7 +79,7 @@ export const CsvQuery = Type.Object({
 export const DatasetRecordSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  format: StringEnum(['json', 'csv', 'graph'] as const),
+  format: StringEnum(DATASET_FORMATS),
   rows: Type.Integer({ description: 'Rows; for a graph, its nodes.' }),
   inputShape: Type.Array(Type.Integer()),
   task: Task,

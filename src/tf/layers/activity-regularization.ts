@@ -3,10 +3,8 @@ import {
   regularizerOf, type Penalty, type Regularizer,
 } from './weight-options.ts'
 
-interface ActivityRegularizationArgs extends Penalty {
-  name?: string
-  inputShape?: number[]
-}
+type ActivityRegularizationArgs = Penalty &
+  ConstructorParameters<typeof tf.layers.Layer>[0]
 
 /**
  * Passes its input through and adds an L1/L2 penalty on it to the
@@ -27,9 +25,12 @@ export class ActivityRegularization extends tf.layers.Layer {
   private lastOutput: tf.Tensor | undefined
 
   constructor(args: ActivityRegularizationArgs) {
-    super({ name: args.name, inputShape: args.inputShape })
-    this.l1 = args.l1 ?? 0
-    this.l2 = args.l2 ?? 0
+    // The rest (name, inputShape, and batchInputShape when a saved model
+    // is loaded) is the base layer's.
+    const { l1, l2, ...base } = args
+    super(base)
+    this.l1 = l1 ?? 0
+    this.l2 = l2 ?? 0
     this.penalty = regularizerOf({ l1: this.l1, l2: this.l2 })!
     this.addLoss(() => this.loss())
   }
