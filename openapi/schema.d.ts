@@ -160,21 +160,32 @@ export interface paths {
         put?: never;
         /**
          * Upload a dataset
-         * @description JSON rows; a graph for node classification (JSON with `format: graph`); or a CSV table as `text/csv` with its options in the query string (`name`, `label`, …).
+         * @description JSON rows; a graph for node classification (JSON with `format: graph`); a CSV table (`text/csv`), NDJSON rows (`application/x-ndjson`) or an image zip (`application/zip`) as the raw body, with options in the query string; or files as multipart/form-data (an IDX pair, a CSV, NDJSON or zip file), with options as form fields or in the query.
          */
         post: {
             parameters: {
                 query?: {
                     /** @description Any text without control characters. */
                     name?: string;
-                    format?: "csv";
-                    /** @description The label column (required for CSV). */
-                    label?: string;
-                    /** @description Comma-separated feature columns; all but the label when absent. */
-                    features?: string;
-                    /** @description Comma-separated columns to one-hot encode even if they look numeric. */
-                    categorical?: string;
+                    /** @description What the upload is; from the Content-Type or the file names when absent. */
+                    format?: "csv" | "ndjson" | "idx" | "images";
                     task?: "classification" | "regression";
+                    /** @description CSV: the label column (required). */
+                    label?: string;
+                    /** @description CSV: comma-separated feature columns; all but the label when absent. */
+                    features?: string;
+                    /** @description CSV: comma-separated columns to one-hot encode even if they look numeric. */
+                    categorical?: string;
+                    /** @description CSV: the field separator; guessed from the header when absent (comma, semicolon, tab or bar). */
+                    delimiter?: string;
+                    /** @description CSV: what an empty cell does. error (default): a 400; drop: its row is left out; mean: the column mean (most frequent value for categories), at predict too. */
+                    missing?: "error" | "drop" | "mean";
+                    /** @description CSV: false keeps numeric columns as they are instead of standardizing them (mean 0, std 1). */
+                    normalize?: "true" | "false";
+                    /** @description Images: WIDTHxHEIGHT (or one number for both) to resize to; the first image's size when absent. */
+                    size?: string;
+                    /** @description Images: 1 (grey) or 3 (RGB); the first image's when absent. */
+                    channels?: "1" | "3";
                 };
                 header?: never;
                 path?: never;
@@ -218,6 +229,51 @@ export interface paths {
                         }[];
                     };
                     "text/csv": string;
+                    "application/x-ndjson": string;
+                    "application/zip": string;
+                    "multipart/form-data": {
+                        /**
+                         * Format: binary
+                         * @description The dataset file: CSV, NDJSON, or a zip of images in one folder per class. For IDX, two files (any field names): images and labels, raw or gzipped.
+                         */
+                        file?: string;
+                        /** @description Any text without control characters. */
+                        name?: string;
+                        /**
+                         * @description What the upload is; from the Content-Type or the file names when absent.
+                         * @enum {string}
+                         */
+                        format?: "csv" | "ndjson" | "idx" | "images";
+                        /** @enum {string} */
+                        task?: "classification" | "regression";
+                        /** @description CSV: the label column (required). */
+                        label?: string;
+                        /** @description CSV: comma-separated feature columns; all but the label when absent. */
+                        features?: string;
+                        /** @description CSV: comma-separated columns to one-hot encode even if they look numeric. */
+                        categorical?: string;
+                        /** @description CSV: the field separator; guessed from the header when absent (comma, semicolon, tab or bar). */
+                        delimiter?: string;
+                        /**
+                         * @description CSV: what an empty cell does. error (default): a 400; drop: its row is left out; mean: the column mean (most frequent value for categories), at predict too.
+                         * @enum {string}
+                         */
+                        missing?: "error" | "drop" | "mean";
+                        /**
+                         * @description CSV: false keeps numeric columns as they are instead of standardizing them (mean 0, std 1).
+                         * @enum {string}
+                         */
+                        normalize?: "true" | "false";
+                        /** @description Images: WIDTHxHEIGHT (or one number for both) to resize to; the first image's size when absent. */
+                        size?: string;
+                        /**
+                         * @description Images: 1 (grey) or 3 (RGB); the first image's when absent.
+                         * @enum {string}
+                         */
+                        channels?: "1" | "3";
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             responses: {
@@ -372,7 +428,48 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a dataset
+         * @description Refused with 409 while a queued or active job trains on it. Model versions trained on it stay; they hold what they need to predict.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

@@ -41,6 +41,8 @@ export const errors = {
     'which row, line, column or entry.'),
   DatasetNotFound: define('TQ_ERR_DATASET_NOT_FOUND', 404,
     'No dataset has this id.'),
+  DatasetInUse: define('TQ_ERR_DATASET_IN_USE', 409,
+    'A queued or active job trains on the dataset; it cannot be deleted yet.'),
   SpecInvalid: define('TQ_ERR_SPEC_INVALID', 400,
     'The model spec or training settings are inconsistent.'),
   SpecUnknownLayer: define('TQ_ERR_SPEC_UNKNOWN_LAYER', 400,

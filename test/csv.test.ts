@@ -49,7 +49,8 @@ test('string columns are one-hot encoded with their vocabulary kept', () => {
   const pre = data.record.preprocessing
   assert.equal(pre.kind, 'table')
   assert.deepEqual(pre.kind === 'table' && pre.features[0],
-    { name: 'color', kind: 'categorical', values: ['blue', 'red'] })
+    { name: 'color', kind: 'categorical', values: ['blue', 'red'],
+      counts: [1, 2], missing: 0 })
   assert.deepEqual(Array.from(data.x.slice(0, 2)), [0, 1])
 })
 

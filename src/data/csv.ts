@@ -17,6 +17,16 @@ export interface CsvOptions {
   /** Columns to treat as categories even when their values look numeric. */
   categorical?: string[]
   task?: Task
+  /** The field separator; guessed from the header line when absent. */
+  delimiter?: string
+  /**
+   * What a missing (empty) cell does: `error` (a 400 naming it), `drop`
+   * (its row is left out), `mean` (the column's mean, or for categories
+   * its most frequent value; predict fills the same way).
+   */
+  missing?: 'error' | 'drop' | 'mean'
+  /** False leaves numeric columns as they are instead of standardizing. */
+  normalize?: boolean
 }
 
 interface Line {
@@ -28,9 +38,30 @@ function invalid(message: string, details: Record<string, unknown>) {
   return withDetails(new errors.DatasetInvalid(message), details)
 }
 
-function readLines(text: string): Line[] {
+const DELIMITERS = [',', ';', '\t', '|']
+
+/**
+ * The separator the header line uses most, outside quotes: exports from
+ * spreadsheets in many locales use ';', and TSV uses tabs.
+ */
+export function guessDelimiter(text: string): string {
+  const line = text.slice(0, text.indexOf('\n') >>> 0).replace(/"[^"]*"/g, '')
+  let best = ','
+  let most = 0
+  for (const d of DELIMITERS) {
+    const n = line.split(d).length - 1
+    if (n > most) {
+      best = d
+      most = n
+    }
+  }
+  return best
+}
+
+function readLines(text: string, delimiter: string): Line[] {
   try {
     return parse(text, {
+      delimiter,
       bom: true,
       trim: true,
       skip_empty_lines: true,
@@ -93,28 +124,47 @@ function checkHeader(header: string[], opts: CsvOptions): void {
   checkColumnList(opts.categorical, seen, 'categorical', opts.label)
 }
 
+function describeCategories(name: string, cells: string[], missing: number,
+  fillIn: boolean): Feature {
+  const counts = new Map<string, number>()
+  for (const c of cells) if (c !== '') counts.set(c, (counts.get(c) ?? 0) + 1)
+  const values = [...counts.keys()].sort()
+  if (values.length > MAX_CATEGORIES) {
+    throw invalid(`column ${name} has ${values.length} distinct values, ` +
+      `more than the ${MAX_CATEGORIES} a one-hot column may have; leave ` +
+      'it out with `features`', { column: name })
+  }
+  const feature: Feature = { name, kind: 'categorical', values,
+    counts: values.map((v) => counts.get(v)!), missing }
+  if (!fillIn) return feature
+  const common = values.reduce((a, b) => (counts.get(b)! > counts.get(a)! ? b : a))
+  return { ...feature, fill: common }
+}
+
 function describeFeature(
   name: string,
   cells: string[],
   lines: number[],
   categorical: boolean,
+  opts: CsvOptions,
 ): Feature {
-  const missing = cells.findIndex((c) => c === '')
-  if (missing >= 0) {
-    throw invalid(`line ${lines[missing]}, column ${name}: the value is ` +
-      'missing', { line: lines[missing], column: name })
+  const empty = cells.findIndex((c) => c === '')
+  const missing = cells.filter((c) => c === '').length
+  if (empty >= 0 && (opts.missing ?? 'error') === 'error') {
+    throw invalid(`line ${lines[empty]}, column ${name}: the value is ` +
+      'missing (pass missing=drop to leave such rows out, or missing=mean ' +
+      'to fill them in)', { line: lines[empty], column: name })
   }
+  const present = cells.filter((c) => c !== '')
+  if (present.length === 0) {
+    throw invalid(`column ${name}: every value is missing`, { column: name })
+  }
+  const fillIn = missing > 0 && opts.missing === 'mean'
 
-  const numbers = cells.map(parseNumber)
-  const numeric = numbers.filter((n) => n !== undefined).length
+  const numbers = cells.map((c) => (c === '' ? null : parseNumber(c)))
+  const numeric = numbers.filter((n) => n !== undefined && n !== null).length
   if (categorical || numeric === 0) {
-    const values = [...new Set(cells)].sort()
-    if (values.length > MAX_CATEGORIES) {
-      throw invalid(`column ${name} has ${values.length} distinct values, ` +
-        `more than the ${MAX_CATEGORIES} a one-hot column may have; leave ` +
-        'it out with `features`', { column: name })
-    }
-    return { name, kind: 'categorical', values }
+    return describeCategories(name, cells, missing, fillIn)
   }
 
   const bad = numbers.findIndex((n) => n === undefined)
@@ -125,13 +175,32 @@ function describeFeature(
       'categories)', { line: lines[bad], column: name })
   }
 
-  const n = numbers.length
-  const mean = (numbers as number[]).reduce((a, b) => a + b, 0) / n
-  const variance = (numbers as number[])
-    .reduce((a, b) => a + (b - mean) ** 2, 0) / n
+  const values = numbers.filter((v): v is number => v !== null)
+  const n = values.length
+  const mean = values.reduce((a, b) => a + b, 0) / n
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / n
   // A constant column carries no information; a std of 1 keeps it finite.
   const std = Math.sqrt(variance) || 1
-  return { name, kind: 'numeric', mean, std }
+  return {
+    name, kind: 'numeric', mean, std,
+    min: values.reduce((a, b) => Math.min(a, b)),
+    max: values.reduce((a, b) => Math.max(a, b)),
+    standardize: opts.normalize !== false,
+    missing,
+    ...(fillIn ? { fill: mean } : {}),
+  }
+}
+
+/** Rows with a missing cell in a used column, left out for missing=drop. */
+function dropIncomplete(body: Line[], used: number[], opts: CsvOptions):
+  Line[] {
+  if (opts.missing !== 'drop') return body
+  const kept = body.filter((l) => used.every((c) => l.record[c] !== ''))
+  if (kept.length === 0) {
+    throw invalid('every row has a missing value, so missing=drop leaves ' +
+      'none', {})
+  }
+  return kept
 }
 
 /**
@@ -140,30 +209,32 @@ function describeFeature(
  * or one-hot categories, with what it takes to do so again at predict.
  */
 export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
-  const all = readLines(text)
+  const all = readLines(text, opts.delimiter ?? guessDelimiter(text))
   if (all.length === 0) throw invalid('the CSV is empty', {})
-  const [head, ...body] = all
+  const [head, ...rawBody] = all
   const header = head.record
   checkHeader(header, opts)
-  if (body.length === 0) {
+  if (rawBody.length === 0) {
     throw invalid('the CSV has a header but no rows', { line: 1 })
   }
 
-  for (const { record, info } of body) {
+  for (const { record, info } of rawBody) {
     if (record.length !== header.length) {
       throw invalid(`line ${info.lines}: ${record.length} fields where the ` +
         `header has ${header.length}`, { line: info.lines })
     }
   }
 
-  const lines = body.map((l) => l.info.lines)
   const names = opts.features ?? header.filter((h) => h !== opts.label)
   if (names.length === 0) throw invalid('no feature columns besides the label', {})
   const position = new Map(header.map((h, i) => [h, i]))
   const columns = names.map((n) => position.get(n)!)
+  const labelColumn = position.get(opts.label)!
+  const body = dropIncomplete(rawBody, [...columns, labelColumn], opts)
+  const lines = body.map((l) => l.info.lines)
   const categorical = new Set(opts.categorical ?? [])
   const features = names.map((name, j) => describeFeature(name,
-    body.map((l) => l.record[columns[j]]), lines, categorical.has(name)))
+    body.map((l) => l.record[columns[j]]), lines, categorical.has(name), opts))
 
   const width = features.reduce((a, f) => a + featureWidth(f), 0)
   checkDatasetSize(body.length, width)
@@ -174,12 +245,12 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
     if (problem) throw invalid(`line ${l.info.lines}, ${problem}`, { line: l.info.lines })
   })
 
-  const labelColumn = position.get(opts.label)!
   const labelCells = body.map((l) => l.record[labelColumn])
   const emptyLabel = labelCells.findIndex((c) => c === '')
   if (emptyLabel >= 0) {
     throw invalid(`line ${lines[emptyLabel]}, column ${opts.label}: the ` +
-      'label is missing', { line: lines[emptyLabel], column: opts.label })
+      'label is missing (missing=drop leaves such rows out; a label ' +
+      'cannot be filled in)', { line: lines[emptyLabel], column: opts.label })
   }
   const firstText = labelCells.findIndex((c) => parseNumber(c) === undefined)
   const numericLabels = firstText < 0

@@ -109,3 +109,10 @@ export async function listDatasets(
     .filter((r): r is DatasetRecord => r !== undefined)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
 }
+
+/** Removes a stored dataset, all its files at once. */
+export async function deleteDataset(store: ArtifactStore, id: string):
+  Promise<void> {
+  if (!isDatasetId(id)) return
+  await store.remove(`${PREFIX}/${id}`)
+}

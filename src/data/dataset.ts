@@ -3,12 +3,22 @@ import { errors, withDetails } from '../errors.ts'
 /** What a dataset's labels are for. */
 export type Task = 'classification' | 'regression'
 
-/** A numeric CSV column, standardized with the stats kept here. */
+/**
+ * A numeric CSV column, standardized with the stats kept here (unless the
+ * upload said normalize=false). `fill` stands in for a missing value.
+ */
 export interface NumericFeature {
   name: string
   kind: 'numeric'
   mean: number
   std: number
+  min: number
+  max: number
+  /** False when uploaded with normalize=false: values go in as they are. */
+  standardize?: boolean
+  /** Cells that were missing in the upload. */
+  missing?: number
+  fill?: number
 }
 
 /** A string CSV column, one-hot encoded over `values`. */
@@ -16,6 +26,10 @@ export interface CategoricalFeature {
   name: string
   kind: 'categorical'
   values: string[]
+  /** How often each value occurs, in the order of `values`. */
+  counts?: number[]
+  missing?: number
+  fill?: string
 }
 
 export type Feature = NumericFeature | CategoricalFeature

@@ -19,6 +19,12 @@ export function parseNumber(raw: unknown): number | undefined {
   return isFloat32(n) ? n : undefined
 }
 
+/** An empty cell, or a value a predict instance left out. */
+export function isMissing(value: unknown): boolean {
+  return value === undefined || value === null ||
+    (typeof value === 'string' && value.trim() === '')
+}
+
 /**
  * Writes one table row's raw values, in feature order, into `out` at
  * `offset`: numeric values standardized, categories one-hot. Training and
@@ -34,7 +40,8 @@ export function encodeTableRow(
   let i = offset
   for (let f = 0; f < features.length; f++) {
     const feature = features[f]
-    const value = raw[f]
+    const value = isMissing(raw[f]) && feature.fill !== undefined
+      ? feature.fill : raw[f]
 
     if (feature.kind === 'numeric') {
       const n = parseNumber(value)
@@ -42,7 +49,8 @@ export function encodeTableRow(
         return `column ${feature.name}: ${quote(value ?? null)} is not a ` +
           'finite float32 number'
       }
-      out[i++] = (n - feature.mean) / feature.std
+      out[i++] = feature.standardize === false ? n
+        : (n - feature.mean) / feature.std
       continue
     }
 

@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -7,7 +8,7 @@ import Fastify, {
 } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.ts'
-import { branchesAsOneOf } from './document-branches.ts'
+import { branchesAsOneOf, withDocumentedBody } from './document-branches.ts'
 import type { Logger } from '../log.ts'
 import type { TrainingQueue } from '../queue/training-queue.ts'
 import type { ModelCache } from '../serving/model-cache.ts'
@@ -78,6 +79,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('text/csv', { parseAs: 'string' },
     (_req, body, done) => done(null, body))
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' },
+    (_req, body, done) => done(null, body))
+  app.addContentTypeParser('application/zip', { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body))
+  // Files past the limit fail while they stream in, with a 413; nothing
+  // is kept of them.
+  await app.register(multipart, {
+    throwFileSizeLimit: true,
+    limits: { fileSize: deps.config.MAX_UPLOAD_BYTES, files: 2, fields: 16,
+      parts: 18, fieldSize: 4096 },
+  })
   app.addSchema(ErrorBody)
 
   await app.register(swagger, {
@@ -96,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       ],
     },
     refResolver: { buildLocalReference: (json) => String(json.$id) },
+    transform: ({ schema, url }) => ({ schema: withDocumentedBody(schema), url }),
     transformObject: (document) => branchesAsOneOf(
       'openapiObject' in document ? document.openapiObject
         : document.swaggerObject) as object,

@@ -1,3 +1,6 @@
+import type { FastifySchema } from 'fastify'
+import { DOCUMENTED_BODY } from './schemas/common.ts'
+
 type Json = unknown
 
 /**
@@ -19,4 +22,17 @@ export function branchesAsOneOf(node: Json): Json {
   }
   if (then === undefined || otherwise === undefined) return out
   return { ...out, oneOf: [branchesAsOneOf(then), branchesAsOneOf(otherwise)] }
+}
+
+/**
+ * A route schema as the document shows it: the body content types under
+ * DOCUMENTED_BODY join those Fastify validates.
+ */
+export function withDocumentedBody(schema: FastifySchema): FastifySchema {
+  const { [DOCUMENTED_BODY]: extra, ...rest } =
+    schema as FastifySchema & Record<string, unknown>
+  if (!extra) return schema
+  const body = rest.body as { content?: Record<string, unknown> } | undefined
+  return { ...rest,
+    body: { ...body, content: { ...body?.content, ...(extra as object) } } }
 }

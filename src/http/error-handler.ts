@@ -39,7 +39,19 @@ const FASTIFY: Record<string, (err: FastifyError) => TqError> = {
     new errors.RequestTooLarge('the body is larger than the upload limit'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
     new errors.RequestUnsupportedMediaType('unsupported Content-Type; ' +
-      'send application/json, or text/csv for a CSV dataset upload'),
+      'send application/json, or for a dataset upload text/csv, ' +
+      'application/x-ndjson, application/zip or multipart/form-data'),
+  // From @fastify/multipart, as a form streams in.
+  FST_REQ_FILE_TOO_LARGE: () =>
+    new errors.RequestTooLarge('a file is larger than the upload limit'),
+  FST_FILES_LIMIT: () => new errors.RequestTooLarge('too many files; a ' +
+    'dataset upload has one file, or two for IDX'),
+  FST_FIELDS_LIMIT: () => new errors.RequestTooLarge('too many form fields'),
+  FST_PARTS_LIMIT: () => new errors.RequestTooLarge('too many form parts'),
+  FST_MP_PREMATURE_CLOSE: () => new errors.RequestInvalid('the form ended ' +
+    'before all of it arrived'),
+  FST_PROTO_VIOLATION: () => new errors.RequestInvalid('a form field name ' +
+    'is not allowed'),
 }
 
 /** Any error thrown while serving a request, as a catalogue error. */

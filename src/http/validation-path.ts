@@ -5,6 +5,7 @@ function prefixOf(context: string | undefined): string {
   if (context === 'querystring') return 'query'
   if (context === 'params') return 'params'
   if (context === 'headers') return 'headers'
+  if (context === 'fields') return 'fields'
   return ''
 }
 

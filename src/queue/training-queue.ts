@@ -105,6 +105,15 @@ export class TrainingQueue {
     return record
   }
 
+  /** The ids of queued and active jobs that train on `dataset`. */
+  jobsUsing(dataset: string): Promise<string[]> {
+    return this.#redis(async () => {
+      const jobs = await this.queue.getJobs(
+        ['waiting', 'active', 'delayed', 'prioritized', 'paused'])
+      return jobs.filter((j) => j?.data.dataset === dataset).map((j) => j.id!)
+    })
+  }
+
   async close(): Promise<void> {
     await this.queue.close()
   }

@@ -1,38 +1,20 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Static } from '@sinclair/typebox'
-import { encodeCsv } from '../../data/csv.ts'
+import { encodeFileUpload } from '../../data/file-upload.ts'
 import {
-  loadDatasetRecord, listDatasets, saveDataset,
+  deleteDataset, loadDatasetRecord, listDatasets, saveDataset,
 } from '../../data/dataset-store.ts'
 import { encodeGraph } from '../../data/graph.ts'
 import { encodeJsonRows } from '../../data/json-rows.ts'
 import { errors, withDetails } from '../../errors.ts'
 import type { AppDeps } from '../app.ts'
-import { ErrorRef, IdParams } from '../schemas/common.ts'
 import {
-  CsvQuery, DatasetRecordSchema, JsonDatasetUpload,
+  multipartUpload, RAW_FORMATS, rawUpload,
+} from '../file-uploads.ts'
+import { DOCUMENTED_BODY, ErrorRef, IdParams } from '../schemas/common.ts'
+import {
+  DatasetRecordSchema, JsonDatasetUpload, MultipartUpload, UploadOptions,
 } from '../schemas/datasets.ts'
-
-function list(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-}
-
-function required(value: string | undefined, name: string): string {
-  if (value) return value
-  throw withDetails(new errors.RequestInvalid(
-    `query.${name} is required for a CSV upload`), { path: `query.${name}` })
-}
-
-function encodeCsvUpload(text: string, query: Static<typeof CsvQuery>) {
-  return encodeCsv(text, {
-    name: required(query.name, 'name'),
-    label: required(query.label, 'label'),
-    features: list(query.features),
-    categorical: list(query.categorical),
-    task: query.task,
-  })
-}
 
 function encodeJson(body: Static<typeof JsonDatasetUpload>) {
   if (body.format === 'graph') return encodeGraph(body)
@@ -46,14 +28,24 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         tags: ['datasets'],
         summary: 'Upload a dataset',
         description: 'JSON rows; a graph for node classification (JSON ' +
-          'with `format: graph`); or a CSV table as `text/csv` with its ' +
-          'options in the query string (`name`, `label`, …).',
-        querystring: CsvQuery,
+          'with `format: graph`); a CSV table (`text/csv`), NDJSON rows ' +
+          '(`application/x-ndjson`) or an image zip (`application/zip`) ' +
+          'as the raw body, with options in the query string; or files ' +
+          'as multipart/form-data (an IDX pair, a CSV, NDJSON or zip ' +
+          'file), with options as form fields or in the query.',
+        querystring: UploadOptions,
         body: {
           content: {
             'application/json': { schema: JsonDatasetUpload },
             'text/csv': { schema: Type.String() },
+            'application/x-ndjson': { schema: Type.String() },
           },
+        },
+        // A zip is bytes and a form is read part by part: neither is a
+        // body to validate.
+        [DOCUMENTED_BODY]: {
+          'application/zip': { schema: Type.String({ format: 'binary' }) },
+          'multipart/form-data': { schema: MultipartUpload },
         },
         response: {
           201: DatasetRecordSchema,
@@ -63,14 +55,24 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         },
       },
     }, async (request, reply) => {
-      if (request.body === undefined || request.body === null) {
-        throw new errors.RequestInvalid('the body is empty; send JSON rows ' +
-          '(application/json) or a CSV table (text/csv)')
-      }
+      let encoded
+      const max = deps.config.MAX_UPLOAD_BYTES
+      const limits = { maxUnzippedBytes: deps.config.MAX_UNZIPPED_BYTES }
       const type = (request.headers['content-type'] ?? '').toLowerCase()
-      const encoded = type.startsWith('text/csv')
-        ? encodeCsvUpload(request.body as string, request.query)
-        : encodeJson(request.body as Static<typeof JsonDatasetUpload>)
+        .split(';')[0].trim()
+      if (request.isMultipart()) {
+        encoded = await encodeFileUpload(
+          await multipartUpload(request, request.query, max), limits)
+      } else if (request.body === undefined || request.body === null ||
+        request.body === '') {
+        throw new errors.RequestInvalid('the body is empty; send JSON, a ' +
+          'CSV table, NDJSON rows, a zip, or files as multipart/form-data')
+      } else if (type in RAW_FORMATS) {
+        encoded = await encodeFileUpload(rawUpload(type,
+          request.body as string | Buffer, request.query), limits)
+      } else {
+        encoded = encodeJson(request.body as Static<typeof JsonDatasetUpload>)
+      }
 
       const record = await saveDataset(deps.store, encoded)
       request.log.info({ dataset: record.id, rows: record.rows,
@@ -89,6 +91,34 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         },
       },
     }, async () => ({ datasets: await listDatasets(deps.store) }))
+
+    app.delete('/v1/datasets/:id', {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Delete a dataset',
+        description: 'Refused with 409 while a queued or active job trains ' +
+          'on it. Model versions trained on it stay; they hold what they ' +
+          'need to predict.',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: ErrorRef, 409: ErrorRef },
+      },
+    }, async (request, reply) => {
+      const { id } = request.params
+      const record = await loadDatasetRecord(deps.store, id)
+      if (!record) {
+        throw withDetails(new errors.DatasetNotFound(`no dataset ${id}`),
+          { path: 'params.id' })
+      }
+      const jobs = await deps.queue.jobsUsing(id)
+      if (jobs.length > 0) {
+        throw withDetails(new errors.DatasetInUse(`dataset ${id} is in use ` +
+          `by ${jobs.length === 1 ? 'job' : 'jobs'} ${jobs.join(', ')}; ` +
+          'delete it once they finish'), { path: 'params.id', jobs })
+      }
+      await deleteDataset(deps.store, id)
+      request.log.info({ dataset: id }, 'dataset deleted')
+      return reply.status(204).send(null)
+    })
 
     app.get('/v1/datasets/:id', {
       schema: {

@@ -3,6 +3,7 @@ import { errors, withDetails } from '../../errors.ts'
 import {
   listModels, listVersions, readManifest, type ModelManifest,
 } from '../../serving/model-registry.ts'
+import { decodeImageInstances } from '../../serving/image-instances.ts'
 import { predict, predictNodes } from '../../serving/predict.ts'
 import type { AppDeps } from '../app.ts'
 import { ErrorRef } from '../schemas/common.ts'
@@ -152,6 +153,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         return { model: name, version, ...predictNodes(loaded, nodes, max) }
       }
       if (!instances) throw instancesWanted(name, nodes !== undefined)
-      return { model: name, version, ...predict(loaded, instances, max) }
+      const decoded = await decodeImageInstances(loaded.manifest, instances)
+      return { model: name, version, ...predict(loaded, decoded, max) }
     })
   }

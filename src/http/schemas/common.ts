@@ -18,3 +18,9 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) })
 /** Metric values by name; null where tfjs reported NaN. */
 export const Metrics = Type.Record(Type.String(),
   Type.Union([Type.Number(), Type.Null()]))
+
+/**
+ * A route schema key for body content types that the document shows but
+ * Fastify does not validate as a body (multipart, read part by part).
+ */
+export const DOCUMENTED_BODY = 'x-documented-body'

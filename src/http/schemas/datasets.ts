@@ -64,17 +64,53 @@ export const JsonDatasetUpload = Type.Unsafe<
   else: JsonRowsUpload,
 })
 
-export const CsvQuery = Type.Object({
+/** Formats that arrive as a file or a raw body rather than JSON. */
+export const FILE_FORMATS = ['csv', 'ndjson', 'idx', 'images'] as const
+
+/**
+ * Options of a file upload (a raw body or multipart/form-data), in the
+ * query string or, for multipart, as form fields: all strings, as both
+ * carry them.
+ */
+export const UploadOptions = Type.Object({
   name: Type.Optional(DatasetName),
-  format: Type.Optional(Type.Literal('csv')),
-  label: Type.Optional(Type.String({ minLength: 1,
-    description: 'The label column (required for CSV).' })),
-  features: Type.Optional(Type.String({ description: 'Comma-separated ' +
-    'feature columns; all but the label when absent.' })),
-  categorical: Type.Optional(Type.String({ description: 'Comma-separated ' +
-    'columns to one-hot encode even if they look numeric.' })),
+  format: Type.Optional(StringEnum(FILE_FORMATS, { description: 'What ' +
+    'the upload is; from the Content-Type or the file names when absent.' })),
   task: Type.Optional(Task),
+  label: Type.Optional(Type.String({ minLength: 1,
+    description: 'CSV: the label column (required).' })),
+  features: Type.Optional(Type.String({ description: 'CSV: ' +
+    'comma-separated feature columns; all but the label when absent.' })),
+  categorical: Type.Optional(Type.String({ description: 'CSV: ' +
+    'comma-separated columns to one-hot encode even if they look numeric.' })),
+  delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1,
+    description: 'CSV: the field separator; guessed from the header when ' +
+      'absent (comma, semicolon, tab or bar).' })),
+  missing: Type.Optional(StringEnum(['error', 'drop', 'mean'] as const, {
+    description: 'CSV: what an empty cell does. error (default): a 400; ' +
+      'drop: its row is left out; mean: the column mean (most frequent ' +
+      'value for categories), at predict too.',
+  })),
+  normalize: Type.Optional(StringEnum(['true', 'false'] as const, {
+    description: 'CSV: false keeps numeric columns as they are instead of ' +
+      'standardizing them (mean 0, std 1).',
+  })),
+  size: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}(x[1-9][0-9]{0,3})?$',
+    description: 'Images: WIDTHxHEIGHT (or one number for both) to resize ' +
+      'to; the first image\'s size when absent.' })),
+  channels: Type.Optional(StringEnum(['1', '3'] as const, {
+    description: 'Images: 1 (grey) or 3 (RGB); the first image\'s when ' +
+      'absent.' })),
 }, { additionalProperties: false })
+
+/** multipart/form-data, for the document: files plus option fields. */
+export const MultipartUpload = Type.Object({
+  file: Type.Optional(Type.String({ format: 'binary', description: 'The ' +
+    'dataset file: CSV, NDJSON, or a zip of images in one folder per ' +
+    'class. For IDX, two files (any field names): images and labels, ' +
+    'raw or gzipped.' })),
+  ...UploadOptions.properties,
+}, { additionalProperties: true })
 
 export const DatasetRecordSchema = Type.Object({
   id: Type.String(),
