@@ -1186,6 +1186,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description A queued job is removed and answered `cancelled`. An active job is answered `active`: its worker, wherever it runs, stops at the next batch and the job ends `cancelled` (with no version stored) within about a second. A finished job is a 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            state: "queued" | "active" | "completed" | "failed" | "cancelled";
+                            model: string;
+                            dataset: string;
+                            attempts: number;
+                            backend?: string;
+                            progress?: {
+                                epoch: number;
+                                epochs: number;
+                                loss?: number | null;
+                                metrics: {
+                                    [key: string]: number | null;
+                                };
+                            };
+                            /** @description One row per epoch: epoch, loss, val_loss and the metrics as tfjs names them (acc, val_acc, …); null where a value was NaN. */
+                            history: {
+                                [key: string]: number | null;
+                            }[];
+                            result?: {
+                                model: string;
+                                version: number;
+                            };
+                            error?: {
+                                code: string;
+                                message: string;
+                            };
+                            /** @description Why the last attempt failed, while a retry is queued. */
+                            lastError?: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            startedAt?: string;
+                            /** Format: date-time */
+                            finishedAt?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}": {
         parameters: {
             query?: never;

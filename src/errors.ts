@@ -54,6 +54,10 @@ export const errors = {
     'Building the model against the dataset failed at the named layer, ' +
     'or its output does not fit the labels.'),
   JobNotFound: define('TQ_ERR_JOB_NOT_FOUND', 404, 'No job has this id.'),
+  JobCancelled: define('TQ_ERR_JOB_CANCELLED', 409,
+    'The job was cancelled (POST /v1/jobs/{id}/cancel); no version was stored.'),
+  JobFinished: define('TQ_ERR_JOB_FINISHED', 409,
+    'The job has already finished; there is nothing to cancel.'),
   JobDiverged: define('TQ_ERR_JOB_DIVERGED', 400,
     'The loss became NaN or infinite; lower the learning rate or check ' +
     'the data. Recorded on the job.'),

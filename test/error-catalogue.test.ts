@@ -7,7 +7,7 @@ test('every error code is documented in the README with its status', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
   for (const { code, statusCode } of errorCatalogue) {
-    const row = readme.split('\n').find((l) => l.includes(`\`${code}\``))
+    const row = readme.split('\n').find((l) => l.startsWith(`| \`${code}\``))
     assert.ok(row, `${code} is not in the README`)
     assert.ok(row.includes(String(statusCode)), `${code}: status ${statusCode} ` +
       'is not on its README line')

@@ -3,6 +3,7 @@ import type { DatasetRecord } from '../src/data/dataset.ts'
 import { loadDataset, type LoadedDataset } from '../src/data/dataset-store.ts'
 import { codeOf, errors, isTqError } from '../src/errors.ts'
 import type { Logger } from '../src/log.ts'
+import type { CancelListener, CancelWatch } from '../src/queue/cancellation.ts'
 import { recordOfBullJob, saveJobRecord } from '../src/queue/job-record.ts'
 import type {
   HistoryRow, TrainingJobData, TrainingProgress, TrainingResult,
@@ -26,6 +27,7 @@ export interface ProcessorDeps {
   store: ArtifactStore
   log: Logger
   backend: string
+  cancels: CancelListener
 }
 
 type TrainingJob = Job<TrainingJobData, TrainingResult>
@@ -42,6 +44,7 @@ function callbacks(
   history: HistoryRow[],
   model: tf.LayersModel,
   divergence: Divergence,
+  cancel: CancelWatch,
 ): tf.CustomCallback {
   const epochs = job.data.training.epochs
   let epochNow = 0
@@ -53,12 +56,14 @@ function callbacks(
       epochNow = epoch + 1
     },
     // Once the loss is NaN every later weight is NaN too; stop at the
-    // batch where it happens rather than train the rest for nothing.
+    // batch where it happens rather than train the rest for nothing. A
+    // cancel stops at the batch too.
     onBatchEnd: async (_batch, logs) => {
       if (logs && !Number.isFinite(logs.loss)) {
         divergence.epoch = epochNow
         model.stopTraining = true
       }
+      if (cancel.requested) model.stopTraining = true
     },
     onEpochEnd: async (epoch, logs = {}) => {
       const row: HistoryRow = { epoch: epoch + 1, ...logs }
@@ -91,6 +96,7 @@ async function fit(
   history: HistoryRow[],
   deps: ProcessorDeps,
   log: Logger,
+  cancel: CancelWatch,
 ): Promise<void> {
   const { training } = job.data
   // A retried attempt starts over, and so does its history.
@@ -116,11 +122,15 @@ async function fit(
     classWeight: classWeights(training, classes),
     verbose: 0,
     callbacks: [
-      callbacks(job, log, deps.backend, history, model, divergence),
+      callbacks(job, log, deps.backend, history, model, divergence, cancel),
       ...extra,
     ],
   })
 
+  if (cancel.requested) {
+    throw new errors.JobCancelled(`cancelled in epoch ${history.length + 1}` +
+      `; no version was stored`)
+  }
   if (divergence.epoch !== undefined) {
     throw new errors.JobDiverged(`training diverged: the loss became ` +
       `${history.at(-1)?.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
@@ -209,6 +219,7 @@ async function train(
   history: HistoryRow[],
   deps: ProcessorDeps,
   log: Logger,
+  cancel: CancelWatch,
 ): Promise<TrainingResult> {
   const { model: name, spec, training } = job.data
   const data = await loadDataset(deps.store, job.data.dataset)
@@ -224,7 +235,7 @@ async function train(
     compileModel(model, spec)
     tensors = tensorsFor(data, encoding, training.shuffle)
 
-    await fit(job, model, tensors, record.classes, history, deps, log)
+    await fit(job, model, tensors, record.classes, history, deps, log, cancel)
     const tested = await score(model, tensors)
     const version = await publish(job, model, record, encoding, history,
       tested, deps)
@@ -245,10 +256,11 @@ async function finish(job: TrainingJob, history: HistoryRow[],
     error?: { code: string; message: string }
   }): Promise<void> {
   const record = await recordOfBullJob(job, history)
+  const cancelled = patch.error?.code === codeOf(errors.JobCancelled)
   await saveJobRecord(deps.store, {
     ...record,
     ...patch,
-    state: patch.error ? 'failed' : 'completed',
+    state: cancelled ? 'cancelled' : patch.error ? 'failed' : 'completed',
     attempts: job.attemptsMade + 1,
     finishedAt: new Date().toISOString(),
   })
@@ -268,8 +280,9 @@ export function createTrainProcessor(deps: ProcessorDeps) {
 
     const history: HistoryRow[] = []
     const seed = job.data.training.seed
+    const cancel = await deps.cancels.watch(job.id!)
     try {
-      const run = () => train(job, history, deps, log)
+      const run = () => train(job, history, deps, log, cancel)
       const result = await (seed === undefined ? run() : withSeed(seed, run))
       await finish(job, history, deps, { result })
       return result
@@ -285,6 +298,8 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       if (last) await finish(job, history, deps, { error: { code, message } })
       if (bad) throw new UnrecoverableError(message)
       throw err
+    } finally {
+      cancel.stop()
     }
   }
 }

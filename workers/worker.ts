@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq'
 import type { Config } from '../src/config.ts'
 import type { Logger } from '../src/log.ts'
+import { CancelListener } from '../src/queue/cancellation.ts'
 import { connectRedis } from '../src/queue/connection.ts'
 import { logRedisErrors } from '../src/queue/redis-errors.ts'
 import { TRAINING_QUEUE } from '../src/queue/training-job.ts'
@@ -23,9 +24,11 @@ export async function startWorker(config: Config, log: Logger):
   const backend = await initBackend(config.TENSORQ_BACKEND, log)
   const store = openStore(config.TENSORQ_STORE)
   const connection = connectRedis(config.REDIS_URL, true)
+  const cancels = await CancelListener.start(config.REDIS_URL,
+    config.TENSORQ_QUEUE_PREFIX, log)
 
   const worker = new Worker(TRAINING_QUEUE,
-    createTrainProcessor({ store, log, backend }), {
+    createTrainProcessor({ store, log, backend, cancels }), {
       connection,
       prefix: config.TENSORQ_QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,
@@ -57,6 +60,7 @@ export async function startWorker(config: Config, log: Logger):
         } catch (err) {
           log.error({ err }, 'closing the worker failed')
         }
+        await cancels.close()
         connection.disconnect()
       })()
       return closing

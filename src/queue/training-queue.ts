@@ -1,13 +1,14 @@
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { errors } from '../errors.ts'
+import { codeOf, errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
 import { newId } from '../store/ids.ts'
+import { requestCancel } from './cancellation.ts'
 import { isRedisDown } from './connection.ts'
 import { logRedisErrors } from './redis-errors.ts'
 import {
-  isJobId, loadJobRecord, recordOfBullJob, type JobRecord,
+  isJobId, loadJobRecord, recordOfBullJob, saveJobRecord, type JobRecord,
 } from './job-record.ts'
 import {
   TRAINING_QUEUE, type HistoryRow, type TrainingJobData, type TrainingResult,
@@ -23,15 +24,23 @@ export interface TrainingQueueOptions {
   attempts: number
 }
 
+/** What a cancel did: the job's record, and whether it had finished. */
+export interface CancelOutcome {
+  record: JobRecord
+  finished: boolean
+}
+
 /** The api's side of the training queue: enqueue and read jobs. */
 export class TrainingQueue {
   readonly queue: Queue<TrainingJobData, TrainingResult>
   readonly #store: ArtifactStore
   readonly #attempts: number
   readonly #connection: Redis
+  readonly #prefix: string
 
   constructor(opts: TrainingQueueOptions) {
     this.#connection = opts.connection
+    this.#prefix = opts.prefix
     this.queue = new Queue(TRAINING_QUEUE, {
       connection: opts.connection,
       prefix: opts.prefix,
@@ -103,6 +112,45 @@ export class TrainingQueue {
       return (await loadJobRecord(this.#store, id)) ?? record
     }
     return record
+  }
+
+  /**
+   * Cancels a job. A queued job is removed and its record stored as
+   * cancelled at once; an active one's worker is asked to stop at its next
+   * batch, and the record answered is still active. Undefined when there
+   * is no such job; a finished job comes back with `finished` and its
+   * record unchanged.
+   */
+  cancel(id: string): Promise<CancelOutcome | undefined> {
+    return this.#redis(() => this.#cancel(id))
+  }
+
+  async #cancel(id: string): Promise<CancelOutcome | undefined> {
+    if (!isJobId(id)) return undefined
+    const job = await this.queue.getJob(id)
+    if (!job) {
+      const stored = await loadJobRecord(this.#store, id)
+      return stored && { record: stored, finished: true }
+    }
+
+    const record = await recordOfBullJob(job, [])
+    if (record.state === 'queued') {
+      // remove() refuses a job a worker has just locked: then it is active.
+      const removed = await job.remove().then(() => true, () => false)
+      if (removed) {
+        const cancelled: JobRecord = { ...record, state: 'cancelled',
+          error: { code: codeOf(errors.JobCancelled), message: 'cancelled ' +
+            'before it started' }, finishedAt: new Date().toISOString() }
+        await saveJobRecord(this.#store, cancelled)
+        return { record: cancelled, finished: false }
+      }
+    } else if (record.state !== 'active') {
+      const stored = await loadJobRecord(this.#store, id)
+      return { record: stored ?? record, finished: true }
+    }
+
+    await requestCancel(this.#connection, this.#prefix, id)
+    return { record: { ...record, state: 'active' }, finished: false }
   }
 
   /** The ids of queued and active jobs that train on `dataset`. */

@@ -67,6 +67,34 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         .send(job)
     })
 
+    app.post('/v1/jobs/:id/cancel', {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Cancel a job',
+        description: 'A queued job is removed and answered `cancelled`. An ' +
+          'active job is answered `active`: its worker, wherever it runs, ' +
+          'stops at the next batch and the job ends `cancelled` (with no ' +
+          'version stored) within about a second. A finished job is a 409.',
+        params: IdParams,
+        response: { 202: JobRecordSchema, 404: ErrorRef, 409: ErrorRef },
+      },
+    }, async (request, reply) => {
+      const { id } = request.params
+      const outcome = await deps.queue.cancel(id)
+      if (!outcome) {
+        throw withDetails(new errors.JobNotFound(`no job ${id}`),
+          { path: 'params.id' })
+      }
+      const { record, finished } = outcome
+      if (finished) {
+        throw withDetails(new errors.JobFinished(`job ${id} has already ` +
+          `finished (${record.state})`),
+        { path: 'params.id', state: record.state })
+      }
+      request.log.info({ jobId: id, state: record.state }, 'job cancel asked')
+      return reply.status(202).send(record)
+    })
+
     app.get('/v1/jobs/:id', {
       schema: {
         tags: ['jobs'],

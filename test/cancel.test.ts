@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import {
+  cleanUp, eventually, startTestApi, startTestWorker, testEnv,
+  type TestApi, type TestWorker,
+} from './helpers/harness.ts'
+
+// Cancel through the API while a worker, in its own process, trains.
+
+const env = testEnv()
+let api: TestApi
+let worker: TestWorker
+let dataset: string
+
+before(async () => {
+  api = await startTestApi(env)
+  worker = await startTestWorker(env)
+  const rows = Array.from({ length: 2000 }, (_, i) => ({
+    x: Array.from({ length: 32 }, (_, j) => Math.sin(i * (j + 1))),
+    y: i % 2,
+  }))
+  dataset = (await call('POST', '/v1/datasets', { name: 'waves', rows })).body.id
+})
+
+after(async () => {
+  await worker?.stop()
+  await api?.close()
+  await cleanUp(env)
+})
+
+async function call(method: 'GET' | 'POST', url: string, payload?: object) {
+  const res = await api.app.inject({ method, url, payload })
+  return { status: res.statusCode, body: res.json() }
+}
+
+function queue(model: string, epochs: number) {
+  return call('POST', '/v1/jobs', {
+    model, dataset,
+    spec: { layers: [{ type: 'dense', units: 128, activation: 'relu' },
+      { type: 'dense', units: 2, activation: 'softmax' }],
+    loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
+    training: { epochs, batchSize: 8 },
+  })
+}
+
+const state = async (id: string) => (await call('GET', `/v1/jobs/${id}`)).body
+
+test('cancel a queued job and an active one', async (t) => {
+  const long = (await queue('long', 500)).body.id
+  await eventually(async () => {
+    const job = await state(long)
+    return job.state === 'active' && job.progress?.epoch >= 1 ? job : undefined
+  }, 60_000, 'the long job to train')
+
+  // One job at a time in this worker: the second waits.
+  const waiting = (await queue('waiting', 500)).body.id
+  const queued = await call('POST', `/v1/jobs/${waiting}/cancel`)
+  assert.equal(queued.status, 202)
+  assert.equal(queued.body.state, 'cancelled')
+  assert.equal((await state(waiting)).state, 'cancelled')
+  assert.equal((await state(waiting)).error.code, 'TQ_ERR_JOB_CANCELLED')
+
+  const asked = Date.now()
+  const active = await call('POST', `/v1/jobs/${long}/cancel`)
+  assert.equal(active.status, 202)
+  assert.equal(active.body.state, 'active')
+  const ended = await eventually(async () => {
+    const job = await state(long)
+    return job.state === 'active' ? undefined : job
+  }, 10_000, 'the cancel to take')
+  const took = Date.now() - asked
+  t.diagnostic(`the active job ended cancelled ${took} ms after the request`)
+  assert.equal(ended.state, 'cancelled', JSON.stringify(ended))
+  assert.equal(ended.error.code, 'TQ_ERR_JOB_CANCELLED')
+  assert.ok(took < 2000, `cancelled after ${took} ms`)
+  assert.ok(ended.history.length < 500)
+  assert.equal((await call('GET', '/v1/models/long')).status, 404)
+
+  // The worker goes on to the next job.
+  const next = (await queue('next', 1)).body.id
+  const done = await eventually(async () => {
+    const job = await state(next)
+    return ['completed', 'failed'].includes(job.state) ? job : undefined
+  }, 60_000, 'the next job')
+  assert.equal(done.state, 'completed')
+
+  const again = await call('POST', `/v1/jobs/${long}/cancel`)
+  assert.equal(again.status, 409)
+  assert.equal(again.body.code, 'TQ_ERR_JOB_FINISHED')
+  const unknown = await call('POST',
+    '/v1/jobs/00000000-0000-4000-8000-000000000000/cancel')
+  assert.equal(unknown.status, 404)
+})
