@@ -134,6 +134,8 @@ export interface paths {
                                 /** @description Smallest and largest target. */
                                 targetRange?: number[];
                                 featureNames?: string[];
+                                /** @description CSV rows left out for a missing value (missing=drop). */
+                                droppedRows?: number;
                                 /** @description Smallest and largest x value. */
                                 inputRange?: number[];
                                 /** @description Whether every x value is a whole number (token ids). */
@@ -299,6 +301,8 @@ export interface paths {
                             /** @description Smallest and largest target. */
                             targetRange?: number[];
                             featureNames?: string[];
+                            /** @description CSV rows left out for a missing value (missing=drop). */
+                            droppedRows?: number;
                             /** @description Smallest and largest x value. */
                             inputRange?: number[];
                             /** @description Whether every x value is a whole number (token ids). */
@@ -395,6 +399,8 @@ export interface paths {
                             /** @description Smallest and largest target. */
                             targetRange?: number[];
                             featureNames?: string[];
+                            /** @description CSV rows left out for a missing value (missing=drop). */
+                            droppedRows?: number;
                             /** @description Smallest and largest x value. */
                             inputRange?: number[];
                             /** @description Whether every x value is a whole number (token ids). */
@@ -1579,7 +1585,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Rows in the shape of the model input; for a model trained on CSV, objects keyed by column or arrays of raw values. Required, except for graph models. */
+                        /** @description Rows in the shape of the model input; for a model trained on CSV, objects keyed by column or arrays of raw values; for a model trained on an image zip, also { "b64": "<base64 PNG or JPEG>" }. Required, except for graph models. */
                         instances?: unknown[];
                         /** @description Graph models only: the numbers of the nodes to predict for; every node when absent. */
                         nodes?: number[];

@@ -197,6 +197,14 @@ describe('uploads', () => {
     assert.deepEqual(await stored(), before)
   })
 
+  test('an option the format does not read is refused', async () => {
+    const res = await post('?name=n&label=y', '{"x":[1],"y":0}\n{"x":[2],"y":1}\n',
+      'application/x-ndjson')
+    assert.equal(res.status, 400)
+    assert.equal(res.body.details.path, 'query.label')
+    assert.match(res.body.message, /does not apply to a ndjson upload/)
+  })
+
   test('form fields are checked like the query', async () => {
     const csv = Buffer.from(CSV)
     const unknown = await post('', form({ name: 't', label: 'kind', sep: ';' },
@@ -246,4 +254,22 @@ describe('a dataset in use', () => {
     const still = await api.app.inject({ method: 'GET', url: `/v1/datasets/${id}` })
     assert.equal(still.statusCode, 200)
   })
+
+  test('a job queued while its dataset is being deleted takes itself back',
+    async () => {
+      const up = await api.app.inject({ method: 'POST',
+        url: '/v1/datasets?name=t&label=kind',
+        headers: { 'content-type': 'text/csv' }, payload: CSV })
+      const id = up.json().id
+      // As DELETE does before it looks for jobs that use the dataset.
+      await api.queue.markDeleting(id)
+      const job = await api.app.inject({ method: 'POST', url: '/v1/jobs',
+        payload: { model: 'm', dataset: id, spec: {
+          layers: [{ type: 'dense', units: 2, activation: 'softmax' }],
+          loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } } } })
+      assert.equal(job.statusCode, 404, job.body)
+      assert.match(job.json().message, /is being deleted/)
+      assert.deepEqual(await api.queue.jobsUsing(id), [])
+    })
+
 })

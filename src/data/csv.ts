@@ -279,6 +279,8 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
       inputRange: range,
       integerInputs: integers,
       featureNames: names,
+      ...(opts.missing === 'drop'
+        ? { droppedRows: rawBody.length - body.length } : {}),
       preprocessing: { kind: 'table', label: opts.label, features },
     },
     x,

@@ -79,6 +79,8 @@ export interface DatasetRecord {
   inputRange?: [number, number]
   integerInputs?: boolean
   featureNames?: string[]
+  /** CSV rows left out for a missing value (missing=drop). */
+  droppedRows?: number
   preprocessing: Preprocessing
   graph?: GraphSummary
   createdAt: string

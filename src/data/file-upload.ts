@@ -63,6 +63,26 @@ function size(value: string | undefined): [number, number] | undefined {
   return [w, h]
 }
 
+// The options each format reads; any other is refused, not ignored.
+const APPLIES: Record<FileUpload['format'], string[]> = {
+  csv: ['name', 'format', 'task', 'label', 'features', 'categorical',
+    'delimiter', 'missing', 'normalize'],
+  ndjson: ['name', 'format', 'task'],
+  idx: ['name', 'format'],
+  images: ['name', 'format', 'size', 'channels'],
+}
+
+function checkApplies(upload: FileUpload): void {
+  const extra = Object.keys(upload.options).find((k) =>
+    (upload.options as Record<string, unknown>)[k] !== undefined &&
+    !APPLIES[upload.format].includes(k))
+  if (extra === undefined) return
+  const path = `${upload.from}.${extra}`
+  throw withDetails(new errors.RequestInvalid(`${path} does not apply to ` +
+    `a ${upload.format} upload (it takes ${APPLIES[upload.format].join(', ')})`),
+  { path })
+}
+
 /**
  * Parses a file upload into a dataset, by its format. Nothing is stored
  * here; an error (a 400 naming the line, entry or file) leaves nothing
@@ -71,6 +91,7 @@ function size(value: string | undefined): [number, number] | undefined {
 export async function encodeFileUpload(upload: FileUpload,
   limits: UploadLimits): Promise<EncodedDataset> {
   const o = upload.options
+  checkApplies(upload)
   const name = required(o.name, 'name', upload, 'an upload')
 
   switch (upload.format) {

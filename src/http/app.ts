@@ -79,8 +79,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('text/csv', { parseAs: 'string' },
     (_req, body, done) => done(null, body))
-  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' },
-    (_req, body, done) => done(null, body))
+  app.addContentTypeParser(
+    ['application/x-ndjson', 'application/ndjson', 'application/jsonl'],
+    { parseAs: 'string' }, (_req, body, done) => done(null, body))
   app.addContentTypeParser('application/zip', { parseAs: 'buffer' },
     (_req, body, done) => done(null, body))
   // Files past the limit fail while they stream in, with a 413; nothing

@@ -18,6 +18,8 @@ const checkOptions = new Ajv({ allErrors: false, strict: false })
 export const RAW_FORMATS: Record<string, FileUpload['format']> = {
   'text/csv': 'csv',
   'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
   'application/zip': 'images',
 }
 
@@ -99,9 +101,16 @@ export async function multipartUpload(request: FastifyRequest,
 
   const format = options.format ?? guessFormat(files)
   if (!format) {
+    // Two zero bytes and 0x08 start an IDX file; 1f 8b a gzipped one.
+    const [a, b, c] = files[0].data
+    const idx = files.length === 1 &&
+      ((a === 0 && b === 0 && c === 8) || (a === 0x1f && b === 0x8b))
+    const hint = idx ? 'it looks like IDX, which is two files: the images ' +
+      'and the labels' : 'give format (csv, ndjson, idx or images) as a ' +
+      'field or in the query'
     throw withDetails(new errors.RequestInvalid(`cannot tell the format of ` +
-      `${files.map((f) => f.filename).join(', ')}; give format (csv, ndjson, ` +
-      'idx or images)'), { path: 'fields.format' })
+      `${files.map((f) => f.filename).join(', ')}; ${hint}`),
+    { path: 'format' })
   }
   return { format, files, options, from: 'fields' }
 }

@@ -153,6 +153,42 @@ export class TrainingQueue {
     return { record: { ...record, state: 'active' }, finished: false }
   }
 
+  /**
+   * Marks a dataset as being deleted (for ten minutes) before the deleter
+   * looks for jobs that use it. A job queued meanwhile sees the mark once
+   * it is queued (datasetDeleting) and takes itself back: of the two, one
+   * always sees the other.
+   */
+  markDeleting(dataset: string): Promise<void> {
+    return this.#redis(async () => {
+      await this.#connection.set(this.#deletingKey(dataset), '1', 'EX', 600)
+    })
+  }
+
+  /** Clears the mark when the delete is refused. */
+  unmarkDeleting(dataset: string): Promise<void> {
+    return this.#redis(async () => {
+      await this.#connection.del(this.#deletingKey(dataset))
+    })
+  }
+
+  /** Whether a delete of `dataset` has begun. */
+  datasetDeleting(dataset: string): Promise<boolean> {
+    return this.#redis(async () =>
+      (await this.#connection.exists(this.#deletingKey(dataset))) === 1)
+  }
+
+  /** Takes a job just queued back out of the queue. */
+  withdraw(id: string): Promise<void> {
+    return this.#redis(async () => {
+      await this.queue.remove(id)
+    })
+  }
+
+  #deletingKey(dataset: string): string {
+    return `${this.#prefix}:tensorq:deleting:${dataset}`
+  }
+
   /** The ids of queued and active jobs that train on `dataset`. */
   jobsUsing(dataset: string): Promise<string[]> {
     return this.#redis(async () => {

@@ -29,7 +29,9 @@ export async function decodeImageInstances(
 
     let pixels: Buffer
     try {
-      pixels = await decodeImage(Buffer.from(instance.b64, 'base64'),
+      // A data URL (data:image/png;base64,…) is the same bytes.
+      const base64 = instance.b64.replace(/^data:[^,]*;base64,/, '')
+      pixels = await decodeImage(Buffer.from(base64, 'base64'),
         pre.width, pre.height, pre.channels)
     } catch (err) {
       throw bad(`not a readable PNG or JPEG (${(err as Error).message})`)

@@ -20,7 +20,8 @@ function tableRow(
   index: number,
 ): unknown[] {
   if (manifest.preprocessing.kind !== 'table') throw new Error('not a table')
-  const names = manifest.preprocessing.features.map((f) => f.name)
+  const { features } = manifest.preprocessing
+  const names = features.map((f) => f.name)
 
   if (Array.isArray(instance)) {
     if (instance.length !== names.length) {
@@ -34,8 +35,10 @@ function tableRow(
       'or an array of values in that order', index)
   }
 
+  // A column the upload filled in (missing=mean) may be left out here too.
   const row = instance as Record<string, unknown>
-  const missing = names.filter((n) => !Object.hasOwn(row, n))
+  const missing = features.filter((f) => !Object.hasOwn(row, f.name) &&
+    f.fill === undefined).map((f) => f.name)
   if (missing.length > 0) {
     const noun = missing.length === 1 ? 'column' : 'columns'
     throw invalid(`missing ${noun} ${missing.join(', ')}`, index)

@@ -109,11 +109,15 @@ export const datasetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         throw withDetails(new errors.DatasetNotFound(`no dataset ${id}`),
           { path: 'params.id' })
       }
+      await deps.queue.markDeleting(id)
       const jobs = await deps.queue.jobsUsing(id)
       if (jobs.length > 0) {
+        await deps.queue.unmarkDeleting(id)
+        const one = jobs.length === 1
         throw withDetails(new errors.DatasetInUse(`dataset ${id} is in use ` +
-          `by ${jobs.length === 1 ? 'job' : 'jobs'} ${jobs.join(', ')}; ` +
-          'delete it once they finish'), { path: 'params.id', jobs })
+          `by ${one ? 'job' : 'jobs'} ${jobs.join(', ')}; delete the ` +
+          `dataset once ${one ? 'it finishes' : 'they finish'}, or cancel ` +
+          `${one ? 'it' : 'them'}`), { path: 'params.id', jobs })
       }
       await deleteDataset(deps.store, id)
       request.log.info({ dataset: id }, 'dataset deleted')

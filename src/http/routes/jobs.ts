@@ -62,6 +62,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         spec: checked,
         training,
       })
+      // A delete of the dataset may have begun while the spec was checked.
+      if (await deps.queue.datasetDeleting(dataset.id)) {
+        await deps.queue.withdraw(job.id)
+        throw withDetails(new errors.DatasetNotFound(`dataset: dataset ` +
+          `${dataset.id} is being deleted`), { path: 'dataset' })
+      }
       request.log.info({ jobId: job.id, model: job.model }, 'job queued')
       return reply.status(202).header('location', `/v1/jobs/${job.id}`)
         .send(job)

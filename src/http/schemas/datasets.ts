@@ -126,6 +126,9 @@ export const DatasetRecordSchema = Type.Object({
     minItems: 2, maxItems: 2, description: 'Smallest and largest target.',
   })),
   featureNames: Type.Optional(Type.Array(Type.String())),
+  droppedRows: Type.Optional(Type.Integer({
+    description: 'CSV rows left out for a missing value (missing=drop).',
+  })),
   inputRange: Type.Optional(Type.Array(Type.Number(), {
     minItems: 2, maxItems: 2, description: 'Smallest and largest x value.',
   })),

@@ -67,8 +67,9 @@ export const PredictBody = Type.Object({
     minItems: 1,
     maxItems: 100000,
     description: 'Rows in the shape of the model input; for a model ' +
-      'trained on CSV, objects keyed by column or arrays of raw values. ' +
-      'Required, except for graph models.',
+      'trained on CSV, objects keyed by column or arrays of raw values; ' +
+      'for a model trained on an image zip, also { "b64": "<base64 PNG ' +
+      'or JPEG>" }. Required, except for graph models.',
   })),
   nodes: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), {
     minItems: 1,
