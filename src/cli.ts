@@ -42,6 +42,19 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const log = createLogger(config, command)
+  // A worker started by dev has an IPC channel to it; when that closes,
+  // dev is gone and the worker shuts down as on SIGTERM (before it is
+  // ready, SIGTERM's default: there is nothing to hand back yet).
+  if (process.send) {
+    const orphaned = () => {
+      log.warn('the dev process that started this one is gone')
+      process.kill(process.pid, 'SIGTERM')
+    }
+    // It may have gone while this process was still loading.
+    if (!process.connected) orphaned()
+    process.on('disconnect', orphaned)
+  }
+
   let running: Closer
   try {
     running = await start(config, log)

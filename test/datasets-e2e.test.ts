@@ -169,6 +169,10 @@ describe('file uploads train', () => {
       { instances: [instances[0], { b64: 'bm90IGFuIGltYWdl' }] })
     assert.equal(broken.status, 400)
     assert.equal(broken.body.details.path, 'instances[1].b64')
+    const garbled = await call('POST', `/v1/models/bars/predict`,
+      { instances: [{ b64: '!!!not base64***' }] })
+    assert.equal(garbled.status, 400)
+    assert.match(garbled.body.message, /instances\[0\].b64: is not base64/)
     const right = heldOut.filter(([name], i) =>
       name.includes(`/${predicted.body.classes[i]}/`)).length
     const accuracy = right / heldOut.length

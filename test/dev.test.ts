@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { after, test } from 'node:test'
 import { redisAnswers } from '../src/queue/connection.ts'
@@ -62,4 +62,37 @@ test('dev starts its own redis-server when none answers, and stops it', async ()
   const code = await new Promise((r) => child.once('exit', r))
   assert.equal(code, 0)
   assert.equal(await redisAnswers(redisUrl, 300), false)
+})
+
+test('when dev dies without a word, its worker stops too', async () => {
+  const port = await freePort()
+  const env = testEnv({ PORT: String(port) })
+  envs.push(env)
+  const child = spawn(process.execPath, [CLI, 'dev'], {
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  })
+  await eventually(async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok || undefined
+    } catch {
+      return undefined
+    }
+  }, 30_000, 'dev to be ready')
+
+  const ps = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)])
+  const workers = ps.toString().trim().split(/\s+/).map(Number)
+  assert.equal(workers.length, 1, `children of dev: ${ps}`)
+  child.kill('SIGKILL')
+
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  await eventually(async () => (alive(workers[0]) ? undefined : true),
+    20_000, 'the orphaned worker to exit')
 })

@@ -165,6 +165,18 @@ describe('uploads', () => {
       'application/zip'], /declare more than 100000 bytes/],
     ['a file that is not a zip', async () => ['?name=z', Buffer.from('PK no'),
       'application/zip'], /not a readable zip file/],
+    ['a gzipped IDX file that unpacks past the limit', async () => ['',
+      form({ name: 'i' }, [['images', 'i.gz', idxFile([250, 28, 28],
+        new Uint8Array(250 * 784), true)], ['labels', 'l', idxFile([250],
+        new Uint8Array(250))]])], /i.gz: unpacks to more than 100000 bytes/],
+    ['IDX images with a dimension of 0', async () => ['', form({ name: 'i' },
+      [['images', 'i.idx', idxFile([2, 0, 4], [])],
+        ['labels', 'l.idx', idxFile([2], [0, 1])]])],
+    /i.idx: the header declares dimensions 2 × 0 × 4/],
+    ['a row nested deeper than the stack', async () => ['?name=n',
+      '{"x":[1,2],"y":0}\n{"x":[1,' + '['.repeat(6000) + '1' +
+      ']'.repeat(6000) + '],"y":1}\n', 'application/x-ndjson'],
+    /line 2, x\[1\]: .*where a number was expected|line 2, x/],
   ]
   for (const [what, make, message] of bad) {
     test(`refused: ${what}`, async () => {
@@ -177,6 +189,32 @@ describe('uploads', () => {
       assert.deepEqual(await stored(), before)
     })
   }
+
+  test('refused: a form that ends early, a long field, a bad delimiter',
+    async () => {
+      const body = '--XX\r\ncontent-disposition: form-data; name="name"\r\n' +
+        '\r\nt\r\n--XX\r\ncontent-disposition: form-data; name="file"; ' +
+        'filename="t.csv"\r\n\r\na,kind\n1,x\n'
+      const cut = await post('', body, 'multipart/form-data; boundary=XX')
+      assert.equal(cut.status, 400, JSON.stringify(cut.body))
+      assert.match(cut.body.message, /not valid multipart\/form-data/)
+
+      const long = await post('', form({ name: 't', label: 'kind',
+        features: 'a,'.repeat(40_000) }, [['file', 't.csv', Buffer.from(CSV)]]))
+      assert.equal(long.status, 413, JSON.stringify(long.body))
+      assert.equal(long.body.details.path, 'fields.features')
+
+      const quote = await post('?name=t&label=kind&delimiter=%22', CSV, 'text/csv')
+      assert.equal(quote.status, 400)
+      assert.equal(quote.body.details.path, 'query.delimiter')
+    })
+
+  test('a zip whose entries start with ./', async () => {
+    const res = await post('?name=dot', await zipOf([
+      ['./a/1.png', await png()], ['./b/2.png', await png()]]), 'application/zip')
+    assert.equal(res.status, 201, JSON.stringify(res.body))
+    assert.deepEqual(res.body.classes, ['a', 'b'])
+  })
 
   test('refused: an empty file', async () => {
     const res = await post('?name=t&label=kind', '', 'text/csv')

@@ -27,7 +27,11 @@ export interface CsvOptions {
   missing?: 'error' | 'drop' | 'mean'
   /** False leaves numeric columns as they are instead of standardizing. */
   normalize?: boolean
+  /** Where an option came from, for messages: `query.label` by default. */
+  optionPath?: (option: string) => string
 }
+
+const inQuery = (option: string) => `query.${option}`
 
 interface Line {
   record: string[]
@@ -81,11 +85,12 @@ function checkColumnList(
   names: string[] | undefined,
   seen: Set<string>,
   option: string,
-  label: string,
+  opts: CsvOptions,
 ): void {
+  const label = opts.label
   const listed = new Set<string>()
   for (const name of names ?? []) {
-    const path = `query.${option}`
+    const path = (opts.optionPath ?? inQuery)(option)
     if (!seen.has(name)) {
       throw invalid(`${path}: column ${name} is not in the header`,
         { path, column: name })
@@ -116,12 +121,12 @@ function checkHeader(header: string[], opts: CsvOptions): void {
   })
 
   if (!seen.has(opts.label)) {
-    throw invalid(`query.label: column ${opts.label} is not in the header ` +
-      `(${shorten(header.join(', '))})`,
-    { path: 'query.label', column: opts.label })
+    const path = (opts.optionPath ?? inQuery)('label')
+    throw invalid(`${path}: column ${opts.label} is not in the header ` +
+      `(${shorten(header.join(', '))})`, { path, column: opts.label })
   }
-  checkColumnList(opts.features, seen, 'features', opts.label)
-  checkColumnList(opts.categorical, seen, 'categorical', opts.label)
+  checkColumnList(opts.features, seen, 'features', opts)
+  checkColumnList(opts.categorical, seen, 'categorical', opts)
 }
 
 function describeCategories(name: string, cells: string[], missing: number,

@@ -25,8 +25,8 @@ export interface FileUpload {
     size?: string
     channels?: '1' | '3'
   }
-  /** Where options come from, for messages: `query` or `fields`. */
-  from: string
+  /** Where an option came from, for messages: `query.label`, say. */
+  optionPath: (option: string) => string
 }
 
 /** What the server allows an upload to unpack to. */
@@ -37,7 +37,7 @@ export interface UploadLimits {
 function required<T>(value: T | undefined, name: string, upload: FileUpload,
   what: string): T {
   if (value !== undefined) return value
-  const path = `${upload.from}.${name}`
+  const path = upload.optionPath(name)
   throw withDetails(new errors.RequestInvalid(
     `${path} is required for ${what}`), { path })
 }
@@ -77,7 +77,7 @@ function checkApplies(upload: FileUpload): void {
     (upload.options as Record<string, unknown>)[k] !== undefined &&
     !APPLIES[upload.format].includes(k))
   if (extra === undefined) return
-  const path = `${upload.from}.${extra}`
+  const path = upload.optionPath(extra)
   throw withDetails(new errors.RequestInvalid(`${path} does not apply to ` +
     `a ${upload.format} upload (it takes ${APPLIES[upload.format].join(', ')})`),
   { path })
@@ -105,11 +105,12 @@ export async function encodeFileUpload(upload: FileUpload,
         delimiter: o.delimiter,
         missing: o.missing,
         normalize: o.normalize !== 'false',
+        optionPath: upload.optionPath,
       })
     case 'ndjson':
       return encodeNdjson(text(oneFile(upload)), { name, task: o.task })
     case 'idx':
-      return encodeIdx(name, upload.files)
+      return encodeIdx(name, upload.files, limits.maxUnzippedBytes)
     case 'images':
       return encodeImageZip(oneFile(upload).data, {
         name,

@@ -13,5 +13,13 @@ export function shorten(text: string, max = 200): string {
 
 /** A client's value for an error message, as JSON and cut short. */
 export function quote(value: unknown, max = 40): string {
-  return shorten(JSON.stringify(value) ?? String(value), max)
+  let text: string
+  try {
+    text = JSON.stringify(value) ?? String(value)
+  } catch {
+    // Nested deeper than the stack goes (a few KB of brackets do it).
+    text = Array.isArray(value) ? '[…]' : typeof value === 'object'
+      ? '{…}' : String(value)
+  }
+  return shorten(text, max)
 }

@@ -1,8 +1,6 @@
 import { gunzipSync } from 'node:zlib'
 import { errors, withDetails } from '../errors.ts'
-import {
-  checkDatasetSize, MAX_DATASET_VALUES, type EncodedDataset,
-} from './dataset.ts'
+import { checkDatasetSize, type EncodedDataset } from './dataset.ts'
 import { encodeLabels, labelFields } from './labels.ts'
 import { describeValues } from './tensor-rows.ts'
 
@@ -26,14 +24,18 @@ function invalid(file: UploadedFile, message: string) {
     { path: `files.${file.field}`, file: file.filename })
 }
 
-// gzip, as MNIST is published; unpacked at most to what a dataset may
-// hold, so that a small bomb cannot fill memory.
-function unpack(file: UploadedFile): Buffer {
+// gzip, as MNIST is published; unpacked at most to `maxBytes`, so that
+// a small bomb cannot fill memory.
+function unpack(file: UploadedFile, maxBytes: number): Buffer {
   const { data } = file
   if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return data
   try {
-    return gunzipSync(data, { maxOutputLength: MAX_DATASET_VALUES + 64 })
+    return gunzipSync(data, { maxOutputLength: maxBytes })
   } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw invalid(file, `unpacks to more than ${maxBytes} bytes ` +
+        '(MAX_UNZIPPED_BYTES)')
+    }
     throw invalid(file, `not a readable gzip file (${(err as Error).message})`)
   }
 }
@@ -43,8 +45,8 @@ function unpack(file: UploadedFile): Buffer {
  * the number of dimensions), the dimensions as big-endian 32-bit counts,
  * then the values. Only unsigned bytes, as MNIST and its kin use.
  */
-function readIdx(file: UploadedFile): IdxArray {
-  const data = unpack(file)
+function readIdx(file: UploadedFile, maxBytes: number): IdxArray {
+  const data = unpack(file, maxBytes)
   if (data.length < 4 || data[0] !== 0 || data[1] !== 0) {
     throw invalid(file, 'not an IDX file: the magic number must start with ' +
       'two zero bytes')
@@ -61,6 +63,10 @@ function readIdx(file: UploadedFile): IdxArray {
       'file is too short for them')
   }
   const dims = Array.from({ length: rank }, (_, i) => data.readUInt32BE(4 + 4 * i))
+  if (dims.includes(0)) {
+    throw invalid(file, `the header declares dimensions ${dims.join(' × ')}; ` +
+      'a dimension of 0 holds no values')
+  }
   const count = dims.reduce((a, b) => a * b, 1)
   if (data.length - header !== count) {
     throw invalid(file, `the header declares ${dims.join(' × ')} = ${count} ` +
@@ -83,14 +89,14 @@ function pick(arrays: IdxArray[], rank: (r: number) => boolean, what: string,
  * gzipped) into a dataset: images as [rows, cols, channels] in [0, 1],
  * labels as class indexes. The two must agree on the count.
  */
-export function encodeIdx(name: string, files: UploadedFile[]):
-  EncodedDataset {
+export function encodeIdx(name: string, files: UploadedFile[],
+  maxUnzippedBytes: number): EncodedDataset {
   if (files.length !== 2) {
     throw withDetails(new errors.DatasetInvalid('an IDX upload is two ' +
       `files, the images and the labels; got ${files.length}`),
     { path: 'files' })
   }
-  const arrays = files.map(readIdx)
+  const arrays = files.map((f) => readIdx(f, maxUnzippedBytes))
   const images = pick(arrays, (r) => r === 3 || r === 4, 'image (rank 3 or 4)',
     files)
   const labels = pick(arrays, (r) => r === 1, 'label (rank 1)', files)
@@ -105,7 +111,10 @@ export function encodeIdx(name: string, files: UploadedFile[]):
   const size = inputShape.reduce((a, b) => a * b, 1)
   checkDatasetSize(count, size)
 
-  const x = Float32Array.from(images.values, (v) => v / 255)
+  // A loop, not Float32Array.from with a map function: that builds a
+  // plain array first, which V8 cannot make past about 134M elements.
+  const x = new Float32Array(images.values.length)
+  for (let i = 0; i < x.length; i++) x[i] = images.values[i] / 255
   const encoded = encodeLabels(Array.from(labels.values), {
     integers: 'index',
     where: (i) => `${labels.file.filename}, label ${i}`,

@@ -28,9 +28,10 @@ function invalid(message: string, entry?: string) {
 }
 
 // Left behind by archivers and file browsers; not part of anyone's data.
-function isClutter(name: string): boolean {
-  return name.startsWith('__MACOSX/') ||
-    name.split('/').some((part) => part.startsWith('.'))
+// A `.` folder is the archive root itself (./cat/1.png), not a hidden one.
+function isClutter(parts: string[]): boolean {
+  return parts[0] === '__MACOSX' ||
+    parts.some((part) => part.startsWith('.') && part !== '.')
 }
 
 interface ImageEntry {
@@ -67,10 +68,10 @@ async function listImages(zip: yauzl.ZipFile, maxBytes: number):
       throw invalid(`the entries declare more than ${maxBytes} bytes ` +
         'unpacked (MAX_UNZIPPED_BYTES)', name)
     }
-    if (name.endsWith('/') || isClutter(name)) continue
+    if (name.endsWith('/') || isClutter(parts)) continue
     if (!IMAGE.test(name)) throw invalid('not a PNG or JPEG file', name)
 
-    const folders = parts.slice(0, -1).filter((p) => p !== '')
+    const folders = parts.slice(0, -1).filter((p) => p !== '' && p !== '.')
     if (folders.length === 0) {
       throw invalid('images go in one folder per class (cat/1.png); this ' +
         'one is at the top', name)

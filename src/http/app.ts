@@ -9,6 +9,7 @@ import Fastify, {
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.ts'
 import { branchesAsOneOf, withDocumentedBody } from './document-branches.ts'
+import { MAX_FIELD_BYTES } from './file-uploads.ts'
 import type { Logger } from '../log.ts'
 import type { TrainingQueue } from '../queue/training-queue.ts'
 import type { ModelCache } from '../serving/model-cache.ts'
@@ -89,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(multipart, {
     throwFileSizeLimit: true,
     limits: { fileSize: deps.config.MAX_UPLOAD_BYTES, files: 2, fields: 16,
-      parts: 18, fieldSize: 4096 },
+      parts: 18, fieldSize: MAX_FIELD_BYTES },
   })
   app.addSchema(ErrorBody)
 

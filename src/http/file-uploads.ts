@@ -5,11 +5,14 @@ import type { FastifyRequest } from 'fastify'
 import {
   guessFormat, type FileUpload, type UploadedFile,
 } from '../data/file-upload.ts'
-import { errors, withDetails } from '../errors.ts'
+import { errors, isTqError, withDetails } from '../errors.ts'
 import { UploadOptions } from './schemas/datasets.ts'
 import { describeValidationError } from './validation-path.ts'
 
 type Options = Static<typeof UploadOptions>
+
+/** The longest form field; busboy's limit, which app.ts sets. */
+export const MAX_FIELD_BYTES = 65536
 
 const checkOptions = new Ajv({ allErrors: false, strict: false })
   .compile(UploadOptions)
@@ -36,7 +39,7 @@ export function rawUpload(mediaType: string, body: string | Buffer,
     throw formatMismatch(query.format, mediaType)
   }
   const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
-  return { format, options: query, from: 'query',
+  return { format, options: query, optionPath: (o) => `query.${o}`,
     files: [{ field: 'body', filename: 'body', data }] }
 }
 
@@ -56,17 +59,23 @@ async function readFile(part: MultipartFile): Promise<UploadedFile> {
   return { field: part.fieldname, filename: part.filename, data }
 }
 
-/**
- * A multipart/form-data upload: its files, and options from form fields
- * and the query string (a field may not repeat or contradict the query).
- * Files are read up to `maxBytes` all together; past it, a 413.
- */
-export async function multipartUpload(request: FastifyRequest,
-  query: Options, maxBytes: number): Promise<FileUpload> {
-  const fields: Record<string, string> = {}
-  const files: UploadedFile[] = []
-  let total = 0
+// busboy's own errors (a body that ends early, a boundary that is not
+// there) carry no code; they are the client's malformed form.
+function malformed(err: unknown): unknown {
+  if (isTqError(err) || (err as { code?: string }).code) return err
+  return withDetails(new errors.RequestInvalid('the form is not valid ' +
+    `multipart/form-data: ${(err as Error).message}`), { path: 'body' })
+}
 
+interface Parts {
+  fields: Record<string, string>
+  files: UploadedFile[]
+}
+
+async function readParts(request: FastifyRequest, maxBytes: number):
+  Promise<Parts> {
+  const parts: Parts = { fields: {}, files: [] }
+  let total = 0
   for await (const part of request.parts()) {
     if (part.type === 'file') {
       const file = await readFile(part)
@@ -75,16 +84,38 @@ export async function multipartUpload(request: FastifyRequest,
         throw new errors.RequestTooLarge(`the files are larger than the ` +
           `upload limit of ${maxBytes} bytes`)
       }
-      files.push(file)
+      parts.files.push(file)
       continue
     }
+
     const name = part.fieldname
-    if (name in fields) {
-      throw withDetails(new errors.RequestInvalid(`fields.${name} is given ` +
-        'twice'), { path: `fields.${name}` })
+    const path = `fields.${name}`
+    if (name in parts.fields) {
+      throw withDetails(new errors.RequestInvalid(`${path} is given twice`),
+        { path })
     }
-    fields[name] = String(part.value)
+    // busboy cuts a field at fieldSize and says so only in this flag.
+    if (part.valueTruncated) {
+      throw withDetails(new errors.RequestTooLarge(`${path} is longer than ` +
+        `${MAX_FIELD_BYTES} bytes; put long lists in the query string`),
+      { path })
+    }
+    parts.fields[name] = String(part.value)
   }
+  return parts
+}
+
+/**
+ * A multipart/form-data upload: its files, and options from form fields
+ * and the query string (a field may not repeat or contradict the query).
+ * Files are read up to `maxBytes` all together; past it, a 413.
+ */
+export async function multipartUpload(request: FastifyRequest,
+  query: Options, maxBytes: number): Promise<FileUpload> {
+  const { fields, files } = await readParts(request, maxBytes)
+    .catch((err) => {
+      throw malformed(err)
+    })
 
   const options = { ...query, ...checkFields(fields) }
   for (const key of Object.keys(fields) as Array<keyof Options>) {
@@ -112,5 +143,9 @@ export async function multipartUpload(request: FastifyRequest,
       `${files.map((f) => f.filename).join(', ')}; ${hint}`),
     { path: 'format' })
   }
-  return { format, files, options, from: 'fields' }
+  // An option is named where it was given; one not given, as a field.
+  const optionPath = (o: string) =>
+    ((query as Record<string, unknown>)[o] !== undefined ? `query.${o}`
+      : `fields.${o}`)
+  return { format, files, options, optionPath }
 }

@@ -15,7 +15,9 @@ function startWorkerProcess(log: Logger, closing: () => boolean):
   // then runs in its own process, never on the api's event loop.
   const child = spawn(process.execPath,
     [...process.execArgv, process.argv[1], 'worker'],
-    { stdio: 'inherit', env: process.env })
+    // The IPC channel is how the worker learns that dev is gone, even
+    // when dev dies without a word (out of memory, kill -9).
+    { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: process.env })
   child.on('exit', (code, signal) => {
     if (closing()) {
       log.info({ childPid: child.pid, code, signal }, 'worker process exited')

@@ -26,11 +26,13 @@ export async function decodeImageInstances(
     const bad = (why: string) => withDetails(new errors
       .PredictInvalidInstance(`${path}: ${why}`), { path, instance: i })
     if (typeof instance.b64 !== 'string') throw bad('must be a base64 string')
+    // A data URL (data:image/png;base64,…) is the same bytes.
+    const base64 = instance.b64.replace(/^data:[^,]*;base64,/, '')
+      .replace(/\s/g, '')
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(base64)) throw bad('is not base64')
 
     let pixels: Buffer
     try {
-      // A data URL (data:image/png;base64,…) is the same bytes.
-      const base64 = instance.b64.replace(/^data:[^,]*;base64,/, '')
       pixels = await decodeImage(Buffer.from(base64, 'base64'),
         pre.width, pre.height, pre.channels)
     } catch (err) {

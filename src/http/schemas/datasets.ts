@@ -84,6 +84,8 @@ export const UploadOptions = Type.Object({
   categorical: Type.Optional(Type.String({ description: 'CSV: ' +
     'comma-separated columns to one-hot encode even if they look numeric.' })),
   delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1,
+    // Not a quote or a line break, which CSV uses for itself.
+    pattern: '^[^"\\r\\n\\u0000]$',
     description: 'CSV: the field separator; guessed from the header when ' +
       'absent (comma, semicolon, tab or bar).' })),
   missing: Type.Optional(StringEnum(['error', 'drop', 'mean'] as const, {
