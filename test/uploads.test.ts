@@ -163,6 +163,14 @@ describe('uploads', () => {
     ['zip entries that declare more than the limit', async () => ['?name=z',
       await zipOf([['a/1.png', await png()], ['b/big.png', Buffer.alloc(150_000)]]),
       'application/zip'], /declare more than 100000 bytes/],
+    ['an SVG named .png', async () => ['?name=z', await zipOf([
+      ['a/1.png', await png()], ['b/2.png', Buffer.from('<svg xmlns=' +
+        '"http://www.w3.org/2000/svg" width="4" height="4"></svg>')]]),
+    'application/zip'], /entry b\/2.png: not a readable image \(the bytes are not PNG/],
+    ['a UNC path', async () => ['?name=z', rename(await zipOf([
+      ['a/1.png', await png()], ['xxsrv/b/2.png', await png()]]),
+    'xxsrv/b/2.png', '\\\\srv/b/2.png'), 'application/zip'],
+    /the path leads outside the archive root/],
     ['a file that is not a zip', async () => ['?name=z', Buffer.from('PK no'),
       'application/zip'], /not a readable zip file/],
     ['a gzipped IDX file that unpacks past the limit', async () => ['',

@@ -59,7 +59,7 @@ async function listImages(zip: yauzl.ZipFile, maxBytes: number):
     // name rather than a yauzl error.
     const name = (entry.fileName as unknown as Buffer).toString('utf8')
     const parts = name.split(/[/\\]/)
-    if (name.startsWith('/') || /^[A-Za-z]:/.test(name) ||
+    if (/^[/\\]/.test(name) || /^[A-Za-z]:/.test(name) ||
       parts.includes('..')) {
       throw invalid('the path leads outside the archive root', name)
     }
@@ -91,6 +91,9 @@ async function readAll(stream: Readable): Promise<Buffer> {
 async function shapeOf(bytes: Buffer, name: string,
   opts: ImageZipOptions): Promise<{ width: number; height: number;
     channels: 1 | 3 }> {
+  if (!isPngOrJpeg(bytes)) {
+    throw invalid('not a readable image (the bytes are not PNG or JPEG)', name)
+  }
   try {
     const meta = await sharp(bytes).metadata()
     const [width, height] = opts.size ?? [meta.width!, meta.height!]
@@ -101,6 +104,14 @@ async function shapeOf(bytes: Buffer, name: string,
   }
 }
 
+const PNG = [0x89, 0x50, 0x4e, 0x47]
+const JPEG = [0xff, 0xd8, 0xff]
+
+function isPngOrJpeg(bytes: Buffer): boolean {
+  const starts = (magic: number[]) => magic.every((b, i) => bytes[i] === b)
+  return starts(PNG) || starts(JPEG)
+}
+
 /**
  * Decodes a PNG or JPEG and resizes it (stretched, not cropped) to
  * width × height in 1 or 3 channels: raw bytes, row by row. Uploads and
@@ -108,6 +119,8 @@ async function shapeOf(bytes: Buffer, name: string,
  */
 export async function decodeImage(bytes: Buffer, width: number,
   height: number, channels: 1 | 3): Promise<Buffer> {
+  // By content, not name: sharp would also render an SVG called x.png.
+  if (!isPngOrJpeg(bytes)) throw new Error('the bytes are not PNG or JPEG')
   let image = sharp(bytes).resize(width, height, { fit: 'fill' })
     .removeAlpha()
   image = channels === 1 ? image.toColourspace('b-w') : image.toColourspace('srgb')
