@@ -488,7 +488,86 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List jobs, newest first, by state and model, in pages */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "queued" | "active" | "completed" | "failed" | "cancelled";
+                    model?: string;
+                    /** @description Jobs per page, 1 to 100; 20 when absent. */
+                    limit?: string;
+                    /** @description Jobs to skip; 0 when absent. */
+                    offset?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Newest first; history left out (GET /v1/jobs/{id} has it). */
+                            jobs: {
+                                id: string;
+                                /** @enum {string} */
+                                state: "queued" | "active" | "completed" | "failed" | "cancelled";
+                                model: string;
+                                dataset: string;
+                                attempts: number;
+                                backend?: string;
+                                progress?: {
+                                    epoch: number;
+                                    epochs: number;
+                                    loss?: number | null;
+                                    metrics: {
+                                        [key: string]: number | null;
+                                    };
+                                };
+                                /** @description One row per epoch: epoch, loss, val_loss and the metrics as tfjs names them (acc, val_acc, …); null where a value was NaN. */
+                                history: {
+                                    [key: string]: number | null;
+                                }[];
+                                result?: {
+                                    model: string;
+                                    version: number;
+                                };
+                                error?: {
+                                    code: string;
+                                    message: string;
+                                };
+                                /** @description Why the last attempt failed, while a retry is queued. */
+                                lastError?: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                startedAt?: string;
+                                /** Format: date-time */
+                                finishedAt?: string;
+                            }[];
+                            /** @description Jobs that match, on all pages. */
+                            total: number;
+                            /** @description The query of the next page, when there is one. */
+                            next?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Queue a training job
@@ -1097,6 +1176,11 @@ export interface paths {
                             validationSplit?: number;
                             /** @default true */
                             shuffle?: boolean;
+                            /**
+                             * @description Queue order: 1 trains first, 10 last; jobs of one priority in the order they came.
+                             * @default 5
+                             */
+                            priority?: number;
                             /** @description Makes initial weights, shuffling and dropout repeatable: the same seed, data and backend give the same weights. */
                             seed?: number;
                             earlyStopping?: {

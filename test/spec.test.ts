@@ -15,7 +15,7 @@ const dataset: DatasetRecord = {
 const LIMIT = { maxParameters: 1_000_000, maxLayers: 256 }
 
 const training: TrainingSettings = {
-  epochs: 1, batchSize: 8, validationSplit: 0, shuffle: true,
+  epochs: 1, batchSize: 8, validationSplit: 0, shuffle: true, priority: 5,
 }
 
 function spec(units: number, loss: ModelSpec['loss'] =

@@ -12,7 +12,9 @@ const SPEC = {
   loss: 'categoricalCrossentropy' as const,
   optimizer: { type: 'sgd' as const },
 }
-const TRAINING = { epochs: 2, batchSize: 4, validationSplit: 0, shuffle: true }
+const TRAINING = {
+  epochs: 2, batchSize: 4, validationSplit: 0, shuffle: true, priority: 5,
+}
 
 describe('a job that cannot train fails at once, with its error', () => {
   const env = testEnv({ JOB_ATTEMPTS: '3' })

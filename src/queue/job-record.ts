@@ -115,3 +115,10 @@ export function loadJobRecord(
   if (!isJobId(id)) return Promise.resolve(undefined)
   return readJson<JobRecord>(store, recordKey(id))
 }
+
+/** The ids of the jobs whose finished records the store holds. */
+export async function storedJobIds(store: ArtifactStore): Promise<string[]> {
+  const names = await store.list('jobs')
+  return names.filter((n) => n.endsWith('.json'))
+    .map((n) => n.slice(0, -'.json'.length)).filter(isJobId)
+}

@@ -8,7 +8,8 @@ import { requestCancel } from './cancellation.ts'
 import { isRedisDown } from './connection.ts'
 import { logRedisErrors } from './redis-errors.ts'
 import {
-  isJobId, loadJobRecord, recordOfBullJob, saveJobRecord, type JobRecord,
+  isJobId, loadJobRecord, recordOfBullJob, saveJobRecord, storedJobIds,
+  type JobRecord,
 } from './job-record.ts'
 import {
   TRAINING_QUEUE, type HistoryRow, type TrainingJobData, type TrainingResult,
@@ -22,6 +23,14 @@ export interface TrainingQueueOptions {
   prefix: string
   store: ArtifactStore
   attempts: number
+}
+
+/** Which jobs GET /v1/jobs lists. */
+export interface JobFilter {
+  state?: JobRecord['state']
+  model?: string
+  limit: number
+  offset: number
 }
 
 /** What a cancel did: the job's record, and whether it had finished. */
@@ -78,6 +87,9 @@ export class TrainingQueue {
       createdAt: new Date().toISOString(),
     }, {
       jobId: id,
+      // Every job has one, so that BullMQ orders them all by it (it runs
+      // jobs without a priority before any with one).
+      priority: data.training.priority,
       attempts: this.#attempts,
       backoff: { type: 'exponential', delay: 2000 },
       // Finished jobs leave Redis after a while; their records stay in
@@ -187,6 +199,41 @@ export class TrainingQueue {
 
   #deletingKey(dataset: string): string {
     return `${this.#prefix}:tensorq:deleting:${dataset}`
+  }
+
+  /**
+   * Jobs, newest first, filtered by state and model, `limit` from
+   * `offset`, without their history (GET /v1/jobs/{id} has it). Jobs
+   * still in BullMQ come from there; finished ones from their stored
+   * records, which outlive BullMQ's retention.
+   */
+  list(filter: JobFilter): Promise<{ jobs: JobRecord[]; total: number }> {
+    return this.#redis(() => this.#list(filter))
+  }
+
+  async #list(filter: JobFilter): Promise<{ jobs: JobRecord[]; total: number }> {
+    const byId = new Map<string, JobRecord>()
+    const stored = await Promise.all((await storedJobIds(this.#store))
+      .map((id) => loadJobRecord(this.#store, id)))
+    for (const record of stored) {
+      if (record) byId.set(record.id, { ...record, history: [] })
+    }
+    const live = await this.queue.getJobs(
+      ['waiting', 'active', 'delayed', 'prioritized', 'paused'])
+    for (const job of live) {
+      if (job?.id && !byId.has(job.id)) {
+        byId.set(job.id, await recordOfBullJob(job, []))
+      }
+    }
+
+    const matching = [...byId.values()]
+      .filter((r) => !filter.state || r.state === filter.state)
+      .filter((r) => !filter.model || r.model === filter.model)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+    return {
+      jobs: matching.slice(filter.offset, filter.offset + filter.limit),
+      total: matching.length,
+    }
   }
 
   /** The ids of queued and active jobs that train on `dataset`. */

@@ -49,6 +49,11 @@ export const TrainingSettings = Type.Object({
     description: 'The fraction of rows held out to compute val_ metrics.',
   })),
   shuffle: Type.Optional(Type.Boolean({ default: true })),
+  priority: Type.Optional(Type.Integer({
+    minimum: 1, maximum: 10, default: 5,
+    description: 'Queue order: 1 trains first, 10 last; jobs of one ' +
+      'priority in the order they came.',
+  })),
   seed: Type.Optional(Type.Integer({
     minimum: 0, maximum: 2 ** 32 - 1,
     description: 'Makes initial weights, shuffling and dropout repeatable: ' +

@@ -9,7 +9,9 @@ import { checkSpec } from '../../spec/check-spec.ts'
 import { TrainingSettings } from '../../spec/schema.ts'
 import type { AppDeps } from '../app.ts'
 import { ErrorRef, IdParams } from '../schemas/common.ts'
-import { CreateJobBody, JobRecordSchema } from '../schemas/jobs.ts'
+import {
+  CreateJobBody, JobList, JobListQuery, JobRecordSchema,
+} from '../schemas/jobs.ts'
 
 // Without a spec, a job trains the model's latest spec again (on the same
 // or a new dataset) with its training settings, each overridable, so a
@@ -99,6 +101,28 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       }
       request.log.info({ jobId: id, state: record.state }, 'job cancel asked')
       return reply.status(202).send(record)
+    })
+
+    app.get('/v1/jobs', {
+      schema: {
+        tags: ['jobs'],
+        summary: 'List jobs, newest first, by state and model, in pages',
+        querystring: JobListQuery,
+        response: { 200: JobList, 400: ErrorRef },
+      },
+    }, async (request) => {
+      const { state, model } = request.query
+      const limit = Number(request.query.limit ?? 20)
+      const offset = Number(request.query.offset ?? 0)
+      const { jobs, total } = await deps.queue.list({ state, model, limit,
+        offset })
+      if (offset + jobs.length >= total) return { jobs, total }
+
+      const next = new URLSearchParams({
+        ...(state ? { state } : {}), ...(model ? { model } : {}),
+        limit: String(limit), offset: String(offset + limit),
+      })
+      return { jobs, total, next: `?${next}` }
     })
 
     app.get('/v1/jobs/:id', {

@@ -11,10 +11,12 @@ export const CreateJobBody = Type.Object({
   training: Type.Optional(TrainingSettings),
 }, { additionalProperties: false })
 
+const JobState = StringEnum(['queued', 'active', 'completed', 'failed',
+  'cancelled'] as const)
+
 export const JobRecordSchema = Type.Object({
   id: Type.String(),
-  state: StringEnum(['queued', 'active', 'completed', 'failed',
-    'cancelled'] as const),
+  state: JobState,
   model: Type.String(),
   dataset: Type.String(),
   attempts: Type.Integer(),
@@ -45,4 +47,21 @@ export const JobRecordSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Type.Optional(Type.String({ format: 'date-time' })),
   finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
+})
+
+export const JobListQuery = Type.Object({
+  state: Type.Optional(JobState),
+  model: Type.Optional(Type.String({ minLength: 1 })),
+  limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$',
+    description: 'Jobs per page, 1 to 100; 20 when absent.' })),
+  offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$',
+    description: 'Jobs to skip; 0 when absent.' })),
+}, { additionalProperties: false })
+
+export const JobList = Type.Object({
+  jobs: Type.Array(JobRecordSchema, { description: 'Newest first; ' +
+    'history left out (GET /v1/jobs/{id} has it).' }),
+  total: Type.Integer({ description: 'Jobs that match, on all pages.' }),
+  next: Type.Optional(Type.String({ description: 'The query of the next ' +
+    'page, when there is one.' })),
 })
