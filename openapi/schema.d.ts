@@ -1176,6 +1176,8 @@ export interface paths {
                             validationSplit?: number;
                             /** @default true */
                             shuffle?: boolean;
+                            /** @description Training stops past this many seconds and the job ends failed with TQ_ERR_JOB_TIMEOUT; the worker's MAX_JOB_SECONDS caps it. */
+                            maxRuntimeSeconds?: number;
                             /**
                              * @description Queue order: 1 trains first, 10 last; jobs of one priority in the order they came.
                              * @default 5

@@ -37,6 +37,7 @@ export const ConfigSchema = Type.Object({
   MAX_MODEL_PARAMETERS: Type.Integer({ minimum: 1, default: 20_000_000 }),
   MAX_MODEL_LAYERS: Type.Integer({ minimum: 1, maximum: 1024, default: 256 }),
   MAX_UNZIPPED_BYTES: Type.Integer({ minimum: 1, default: 1024 ** 3 }),
+  MAX_JOB_SECONDS: Type.Integer({ minimum: 1, default: 24 * 3600 }),
   MAX_PREDICT_VALUES: Type.Integer({ minimum: 1, default: 1_000_000 }),
   WORKER_LOCK_DURATION_MS: Type.Integer({ minimum: 5000, default: 120_000 }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),

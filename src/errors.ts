@@ -56,6 +56,9 @@ export const errors = {
   JobNotFound: define('TQ_ERR_JOB_NOT_FOUND', 404, 'No job has this id.'),
   JobCancelled: define('TQ_ERR_JOB_CANCELLED', 409,
     'The job was cancelled (POST /v1/jobs/{id}/cancel); no version was stored.'),
+  JobTimeout: define('TQ_ERR_JOB_TIMEOUT', 400,
+    'Training ran past training.maxRuntimeSeconds or the worker\'s ' +
+    'MAX_JOB_SECONDS; no version was stored.'),
   JobFinished: define('TQ_ERR_JOB_FINISHED', 409,
     'The job has already finished; there is nothing to cancel.'),
   JobDiverged: define('TQ_ERR_JOB_DIVERGED', 400,

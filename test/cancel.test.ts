@@ -91,3 +91,24 @@ test('cancel a queued job and an active one', async (t) => {
     '/v1/jobs/00000000-0000-4000-8000-000000000000/cancel')
   assert.equal(unknown.status, 404)
 })
+
+test('a job past its time limit ends failed with its code', async () => {
+  const res = await call('POST', '/v1/jobs', {
+    model: 'slow', dataset,
+    spec: { layers: [{ type: 'dense', units: 128, activation: 'relu' },
+      { type: 'dense', units: 2, activation: 'softmax' }],
+    loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
+    training: { epochs: 500, batchSize: 8, maxRuntimeSeconds: 2 },
+  })
+  assert.equal(res.status, 202, JSON.stringify(res.body))
+  const ended = await eventually(async () => {
+    const job = await state(res.body.id)
+    return ['completed', 'failed', 'cancelled'].includes(job.state)
+      ? job : undefined
+  }, 30_000, 'the time limit')
+  assert.equal(ended.state, 'failed')
+  assert.equal(ended.error.code, 'TQ_ERR_JOB_TIMEOUT')
+  assert.match(ended.error.message, /past its limit of 2 s/)
+  assert.equal(ended.attempts, 1)
+  assert.equal((await call('GET', '/v1/models/slow')).status, 404)
+})

@@ -28,13 +28,21 @@ export interface ProcessorDeps {
   log: Logger
   backend: string
   cancels: CancelListener
+  /** The longest one job may train (MAX_JOB_SECONDS). */
+  maxJobSeconds: number
 }
 
 type TrainingJob = Job<TrainingJobData, TrainingResult>
 
-/** Where training diverged, once it has. */
+/**
+ * Why training stopped early, checked after each batch: the epoch where
+ * the loss stopped being finite, or the time limit passing.
+ */
 interface Divergence {
   epoch?: number
+  /** Date.now() past which training stops. */
+  deadline: number
+  timedOut?: boolean
 }
 
 function callbacks(
@@ -64,6 +72,10 @@ function callbacks(
         model.stopTraining = true
       }
       if (cancel.requested) model.stopTraining = true
+      if (Date.now() > divergence.deadline) {
+        divergence.timedOut = true
+        model.stopTraining = true
+      }
     },
     onEpochEnd: async (epoch, logs = {}) => {
       const row: HistoryRow = { epoch: epoch + 1, ...logs }
@@ -105,7 +117,9 @@ async function fit(
     epochs: training.epochs, metrics: {} })
 
   const stop = training.earlyStopping
-  const divergence: Divergence = {}
+  const seconds = Math.min(training.maxRuntimeSeconds ?? Infinity,
+    deps.maxJobSeconds)
+  const divergence: Divergence = { deadline: Date.now() + seconds * 1000 }
   const extra: Array<tf.CustomCallback | tf.EarlyStopping> = []
   if (stop) {
     const { restoreBestWeights: restore, ...early } = stop
@@ -130,6 +144,10 @@ async function fit(
   if (cancel.requested) {
     throw new errors.JobCancelled(`cancelled in epoch ${history.length + 1}` +
       `; no version was stored`)
+  }
+  if (divergence.timedOut) {
+    throw new errors.JobTimeout(`training ran past its limit of ${seconds} ` +
+      `s in epoch ${history.length + 1}; no version was stored`)
   }
   if (divergence.epoch !== undefined) {
     throw new errors.JobDiverged(`training diverged: the loss became ` +

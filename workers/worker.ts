@@ -28,7 +28,8 @@ export async function startWorker(config: Config, log: Logger):
     config.TENSORQ_QUEUE_PREFIX, log)
 
   const worker = new Worker(TRAINING_QUEUE,
-    createTrainProcessor({ store, log, backend, cancels }), {
+    createTrainProcessor({ store, log, backend, cancels,
+      maxJobSeconds: config.MAX_JOB_SECONDS }), {
       connection,
       prefix: config.TENSORQ_QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,

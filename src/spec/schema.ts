@@ -49,6 +49,12 @@ export const TrainingSettings = Type.Object({
     description: 'The fraction of rows held out to compute val_ metrics.',
   })),
   shuffle: Type.Optional(Type.Boolean({ default: true })),
+  maxRuntimeSeconds: Type.Optional(Type.Integer({
+    minimum: 1, maximum: 30 * 24 * 3600,
+    description: 'Training stops past this many seconds and the job ends ' +
+      'failed with TQ_ERR_JOB_TIMEOUT; the worker\'s MAX_JOB_SECONDS ' +
+      'caps it.',
+  })),
   priority: Type.Optional(Type.Integer({
     minimum: 1, maximum: 10, default: 5,
     description: 'Queue order: 1 trains first, 10 last; jobs of one ' +
@@ -77,11 +83,12 @@ export const TrainingSettings = Type.Object({
 type TrainingInput = Static<typeof TrainingSettings>
 
 /** Training settings with every default filled in. */
-export type TrainingSettings =
-  Required<Omit<TrainingInput, 'earlyStopping' | 'classWeight' | 'seed'>> & {
+export type TrainingSettings = Required<Omit<TrainingInput,
+  'earlyStopping' | 'classWeight' | 'seed' | 'maxRuntimeSeconds'>> & {
     earlyStopping?: Required<NonNullable<TrainingInput['earlyStopping']>>
     classWeight?: Record<string, number>
     seed?: number
+    maxRuntimeSeconds?: number
   }
 
 /** Model names: also path segments, so no `/` or `:`, and not `..`. */
