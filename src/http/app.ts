@@ -11,6 +11,7 @@ import type { Config } from '../config.ts'
 import { branchesAsOneOf, withDocumentedBody } from './document-branches.ts'
 import { MAX_FIELD_BYTES } from './file-uploads.ts'
 import type { Logger } from '../log.ts'
+import type { JobEvents } from '../queue/job-events.ts'
 import type { TrainingQueue } from '../queue/training-queue.ts'
 import type { ModelCache } from '../serving/model-cache.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
@@ -30,6 +31,7 @@ export interface AppDeps {
   store: ArtifactStore
   redis: Redis
   queue: TrainingQueue
+  events: JobEvents
   cache: ModelCache
   /** The tfjs engine in use (gpu, node, wasm, cpu). */
   backend: string

@@ -2,6 +2,7 @@ import type { Config } from '../config.ts'
 import { buildApp, type App } from '../http/app.ts'
 import type { Logger } from '../log.ts'
 import { connectRedis } from '../queue/connection.ts'
+import { JobEvents } from '../queue/job-events.ts'
 import { logRedisErrors } from '../queue/redis-errors.ts'
 import { TrainingQueue } from '../queue/training-queue.ts'
 import { ModelCache } from '../serving/model-cache.ts'
@@ -33,15 +34,19 @@ export async function createApi(config: Config, log: Logger):
     attempts: config.JOB_ATTEMPTS,
   })
   const cache = new ModelCache({ store, maxBytes: config.MODEL_CACHE_BYTES, log })
+  const events = new JobEvents({ url: config.REDIS_URL,
+    prefix: config.TENSORQ_QUEUE_PREFIX, log, readJob: (id) => queue.get(id) })
 
-  const app = await buildApp({ config, log, store, redis, queue, cache, backend })
+  const app = await buildApp({ config, log, store, redis, queue, events,
+    cache, backend })
 
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       // Each resource closes on its own, so one failure does not keep
       // the others open.
-      for (const step of [() => app.close(), () => queue.close()]) {
+      for (const step of [() => app.close(), () => events.close(),
+        () => queue.close()]) {
         try {
           await step()
         } catch (err) {

@@ -1,4 +1,4 @@
-import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Value } from '@sinclair/typebox/value'
 import { loadDatasetRecord } from '../../data/dataset-store.ts'
 import { errors, withDetails } from '../../errors.ts'
@@ -123,6 +123,52 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         limit: String(limit), offset: String(offset + limit),
       })
       return { jobs, total, next: `?${next}` }
+    })
+
+    app.get('/v1/jobs/:id/events', {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Follow a job as Server-Sent Events',
+        description: 'text/event-stream: `epoch` (a history row) after ' +
+          'every epoch and `progress`, then one of `completed`, `failed` ' +
+          'or `cancelled` (the job record, without history), and the ' +
+          'stream closes. A client that connects late first gets what ' +
+          'already happened; each epoch comes once, in order.',
+        params: IdParams,
+        response: {
+          200: Type.String({ description: 'The event stream.' }),
+          404: ErrorRef,
+        },
+      },
+    }, async (request, reply) => {
+      const { id } = request.params
+      if (!(await deps.queue.get(id))) {
+        throw withDetails(new errors.JobNotFound(`no job ${id}`),
+          { path: 'params.id' })
+      }
+
+      reply.hijack()
+      const raw = reply.raw
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      })
+      const closed = new AbortController()
+      raw.on('close', () => closed.abort())
+      // A comment now and then keeps proxies from closing a quiet stream.
+      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000)
+      try {
+        await deps.events.follow(id, ({ type, data }) => {
+          raw.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`)
+        }, closed.signal)
+      } catch (err) {
+        request.log.warn({ jobId: id, reason: (err as Error).message },
+          'job event stream failed')
+      } finally {
+        clearInterval(heartbeat)
+        raw.end()
+      }
     })
 
     app.get('/v1/jobs/:id', {

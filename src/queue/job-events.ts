@@ -1,0 +1,130 @@
+import { QueueEvents } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { Logger } from '../log.ts'
+import { connectRedis } from './connection.ts'
+import type { JobRecord } from './job-record.ts'
+import { logRedisErrors } from './redis-errors.ts'
+import { TRAINING_QUEUE } from './training-job.ts'
+
+/** One server-sent event of a job. */
+export interface JobEvent {
+  type: 'progress' | 'epoch' | 'completed' | 'failed' | 'cancelled'
+  data: unknown
+}
+
+/** How a follower reads a job: TrainingQueue.get. */
+export type ReadJob = (id: string) => Promise<JobRecord | undefined>
+
+const FINAL = new Set(['completed', 'failed', 'cancelled'])
+
+/** Re-read even without an event: events are a nudge, not the truth. */
+const POLL_MS = 2000
+
+/**
+ * Follows jobs for the api's event streams. BullMQ's queue events (one
+ * subscription per api process) only wake a follower; what it sends comes
+ * from the job's record, so a late or woken follower sends each epoch
+ * once, in order, and the end as the stored record tells it.
+ */
+export class JobEvents {
+  readonly #url: string
+  readonly #prefix: string
+  readonly #log: Logger
+  readonly #readJob: ReadJob
+  readonly #wake = new Map<string, Set<() => void>>()
+  #events: Promise<QueueEvents> | undefined
+  #connection: Redis | undefined
+
+  constructor(opts: { url: string; prefix: string; log: Logger;
+    readJob: ReadJob }) {
+    this.#url = opts.url
+    this.#prefix = opts.prefix
+    this.#log = opts.log
+    this.#readJob = opts.readJob
+  }
+
+  #start(): Promise<QueueEvents> {
+    this.#events ??= (async () => {
+      // Ours to disconnect: BullMQ leaves a connection it was given open.
+      this.#connection = connectRedis(this.#url, true)
+      const events = new QueueEvents(TRAINING_QUEUE, {
+        connection: this.#connection,
+        prefix: this.#prefix,
+      })
+      logRedisErrors(events, this.#log, 'job events')
+      for (const name of ['progress', 'completed', 'failed', 'removed']) {
+        events.on(name as 'progress', ({ jobId }: { jobId: string }) => {
+          for (const wake of this.#wake.get(jobId) ?? []) wake()
+        })
+      }
+      await events.waitUntilReady()
+      return events
+    })()
+    return this.#events
+  }
+
+  /**
+   * Sends job `id`'s events to `send` until the job ends (resolves) or
+   * `signal` aborts: first what already happened, then what happens.
+   */
+  async follow(id: string, send: (event: JobEvent) => void,
+    signal: AbortSignal): Promise<void> {
+    await this.#start()
+    let sentEpochs = 0
+    let sentProgress = -1
+    let done = false
+    let finish!: () => void
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve
+    })
+    signal.addEventListener('abort', () => finish(), { once: true })
+
+    const check = async () => {
+      if (done || signal.aborted) return
+      const job = await this.#readJob(id)
+      if (!job) return
+      for (const row of job.history.slice(sentEpochs)) {
+        send({ type: 'epoch', data: row })
+      }
+      sentEpochs = Math.max(sentEpochs, job.history.length)
+      if (job.progress && job.progress.epoch !== sentProgress) {
+        sentProgress = job.progress.epoch
+        send({ type: 'progress', data: job.progress })
+      }
+      if (!FINAL.has(job.state)) return
+      const { history: _history, ...record } = job
+      send({ type: job.state as JobEvent['type'], data: record })
+      done = true
+      finish()
+    }
+
+    // One check at a time; a wake during one queues the next.
+    let running: Promise<void> = Promise.resolve()
+    const wake = () => {
+      running = running.then(check).catch((err) =>
+        this.#log.warn({ jobId: id, reason: (err as Error).message },
+          'job events: reading the job failed'))
+    }
+
+    const wakers = this.#wake.get(id) ?? new Set()
+    wakers.add(wake)
+    this.#wake.set(id, wakers)
+    const timer = setInterval(wake, POLL_MS)
+    try {
+      wake()
+      await finished
+      await running
+    } finally {
+      clearInterval(timer)
+      wakers.delete(wake)
+      if (wakers.size === 0) this.#wake.delete(id)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.#events) return
+    const events = await this.#events.catch(() => undefined)
+    await events?.close()
+    this.#connection?.disconnect()
+  }
+}
