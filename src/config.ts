@@ -38,6 +38,7 @@ export const ConfigSchema = Type.Object({
   MAX_MODEL_LAYERS: Type.Integer({ minimum: 1, maximum: 1024, default: 256 }),
   MAX_UNZIPPED_BYTES: Type.Integer({ minimum: 1, default: 1024 ** 3 }),
   MAX_JOB_SECONDS: Type.Integer({ minimum: 1, default: 24 * 3600 }),
+  WORKER_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   MAX_PREDICT_VALUES: Type.Integer({ minimum: 1, default: 1_000_000 }),
   WORKER_LOCK_DURATION_MS: Type.Integer({ minimum: 5000, default: 120_000 }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),

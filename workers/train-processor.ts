@@ -18,6 +18,9 @@ import { normalizeEdges } from '../src/tf/layers/register.ts'
 import { serializeModel } from '../src/tf/model-io.ts'
 import { withSeed } from '../src/tf/seeded-random.ts'
 import { restoreBestWeights } from './best-weights.ts'
+import {
+  removeCheckpoint, restoreCheckpoint, saveCheckpoint,
+} from './checkpoints.ts'
 import { graphTensors } from './graph-tensors.ts'
 import {
   disposeTensors, trainingTensors, type TrainingTensors,
@@ -48,12 +51,13 @@ interface Divergence {
 function callbacks(
   job: TrainingJob,
   log: Logger,
-  backend: string,
+  deps: ProcessorDeps,
   history: HistoryRow[],
   model: tf.LayersModel,
   divergence: Divergence,
   cancel: CancelWatch,
 ): tf.CustomCallback {
+  const { backend } = deps
   const epochs = job.data.training.epochs
   let epochNow = 0
   // A CustomCallback instance, not a plain object: tfjs wraps the whole
@@ -86,6 +90,9 @@ function callbacks(
       }
       await job.log(JSON.stringify(row))
       await job.updateProgress(progress)
+      // A worker that dies from here on costs the job this epoch at most.
+      await saveCheckpoint(deps.store, job.id!, model,
+        { epoch: epoch + 1, history })
       log.info({ epoch: epoch + 1, epochs, loss, metrics }, 'epoch finished')
     },
   })
@@ -111,9 +118,12 @@ async function fit(
   cancel: CancelWatch,
 ): Promise<void> {
   const { training } = job.data
-  // A retried attempt starts over, and so does its history.
+  // An attempt goes on from the checkpoint, if any (history then holds
+  // its epochs), and the log says each epoch once.
+  const initialEpoch = history.length
   await job.clearLogs()
-  await job.updateProgress({ backend: deps.backend, epoch: 0,
+  for (const row of history) await job.log(JSON.stringify(row))
+  await job.updateProgress({ backend: deps.backend, epoch: initialEpoch,
     epochs: training.epochs, metrics: {} })
 
   const stop = training.earlyStopping
@@ -129,6 +139,7 @@ async function fit(
 
   await model.fit(xs, ys, {
     epochs: training.epochs,
+    initialEpoch,
     batchSize: training.batchSize,
     validationSplit: training.validationSplit || undefined,
     validationData: validation,
@@ -136,7 +147,7 @@ async function fit(
     classWeight: classWeights(training, classes),
     verbose: 0,
     callbacks: [
-      callbacks(job, log, deps.backend, history, model, divergence, cancel),
+      callbacks(job, log, deps, history, model, divergence, cancel),
       ...extra,
     ],
   })
@@ -252,12 +263,19 @@ async function train(
     const encoding = targetEncoding(record, spec, model.outputs[0].shape)
     compileModel(model, spec)
     tensors = tensorsFor(data, encoding, training.shuffle)
+    const resumed = await restoreCheckpoint(deps.store, job.id!, model)
+    if (resumed) {
+      history.push(...resumed.history)
+      log.info({ epoch: resumed.epoch, attempt: job.attemptsStarted },
+        'resumed from checkpoint')
+    }
 
     await fit(job, model, tensors, record.classes, history, deps, log, cancel)
     const tested = await score(model, tensors)
     const version = await publish(job, model, record, encoding, history,
       tested, deps)
     log.info({ model: name, version, ...tested }, 'model version stored')
+    await removeCheckpoint(deps.store, job.id!)
     return { model: name, version }
   } finally {
     // The optimizer is not the model's own (compileModel made it), so
@@ -279,7 +297,8 @@ async function finish(job: TrainingJob, history: HistoryRow[],
     ...record,
     ...patch,
     state: cancelled ? 'cancelled' : patch.error ? 'failed' : 'completed',
-    attempts: job.attemptsMade + 1,
+    // A job taken from a dead worker starts again without failing first.
+    attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1),
     finishedAt: new Date().toISOString(),
   })
 }
@@ -314,6 +333,11 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       else log.error({ err, code, final: last }, 'training failed')
 
       if (last) await finish(job, history, deps, { error: { code, message } })
+      // A cancelled job has nothing to go on with; a timed-out one keeps
+      // its checkpoint, and a retry resumes from it.
+      if (code === codeOf(errors.JobCancelled)) {
+        await removeCheckpoint(deps.store, job.id!)
+      }
       if (bad) throw new UnrecoverableError(message)
       throw err
     } finally {

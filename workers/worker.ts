@@ -37,6 +37,10 @@ export async function startWorker(config: Config, log: Logger):
       // renewed between batches; a short lock would take a long batch for
       // a dead worker and hand the job to another.
       lockDuration: config.WORKER_LOCK_DURATION_MS,
+      // How soon the job of a dead worker goes to another, which resumes
+      // it from its checkpoint; a job may change hands that many times.
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: config.JOB_ATTEMPTS,
     })
 
   worker.on('completed', (job) =>

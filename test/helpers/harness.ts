@@ -84,7 +84,7 @@ export function startTestWorker(env: Record<string, string>): Promise<TestWorker
   })
   const logs: Array<Record<string, unknown>> = []
   const stop = () => new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve()
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
     child.once('exit', () => resolve())
     child.kill('SIGTERM')
   })

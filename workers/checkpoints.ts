@@ -1,0 +1,58 @@
+import type { HistoryRow } from '../src/queue/training-job.ts'
+import type { ArtifactStore } from '../src/store/artifact-store.ts'
+import { tf } from '../src/tf/backend.ts'
+import { deserializeModel, serializeModel } from '../src/tf/model-io.ts'
+
+/** Where a job's training stood after its last whole epoch. */
+export interface Checkpoint {
+  /** Epochs done; training goes on with the next. */
+  epoch: number
+  history: HistoryRow[]
+}
+
+function key(jobId: string): string {
+  return `checkpoints/${jobId}.bin`
+}
+
+/**
+ * Stores the model's weights and the history after an epoch, as one file
+ * (a length, the JSON, then the weights) so that a crash mid-write cannot
+ * leave a checkpoint of one epoch's weights and another's history: the
+ * store writes a file whole or not at all. The optimizer's state (Adam's
+ * moments, say) is not kept; a resumed job starts it afresh.
+ */
+export async function saveCheckpoint(store: ArtifactStore, jobId: string,
+  model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
+  const { modelJson, weights } = await serializeModel(model)
+  const head = Buffer.from(JSON.stringify({ ...checkpoint, modelJson }))
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(head.length)
+  await store.write(key(jobId), Buffer.concat([length, head, weights]))
+}
+
+/**
+ * Puts a job's checkpoint into `model` (built from the same spec) and
+ * returns where it stood, or undefined when the job has none.
+ */
+export async function restoreCheckpoint(store: ArtifactStore, jobId: string,
+  model: tf.LayersModel): Promise<Checkpoint | undefined> {
+  const bytes = await store.read(key(jobId))
+  if (!bytes) return undefined
+
+  const length = bytes.readUInt32BE(0)
+  const head = JSON.parse(bytes.subarray(4, 4 + length).toString('utf8'))
+  const saved = await deserializeModel({ modelJson: head.modelJson,
+    weights: bytes.subarray(4 + length) })
+  try {
+    model.setWeights(saved.getWeights())
+  } finally {
+    saved.dispose()
+  }
+  return { epoch: head.epoch, history: head.history }
+}
+
+/** Removes a job's checkpoint; nothing happens when it has none. */
+export function removeCheckpoint(store: ArtifactStore, jobId: string):
+  Promise<void> {
+  return store.remove(key(jobId))
+}
