@@ -6,7 +6,7 @@ import { connectRedis } from '../src/queue/connection.ts'
 import { logRedisErrors } from '../src/queue/redis-errors.ts'
 import { TRAINING_QUEUE } from '../src/queue/training-job.ts'
 import { openStore } from '../src/store/open-store.ts'
-import { initBackend } from '../src/tf/backend.ts'
+import { initBackend, tf } from '../src/tf/backend.ts'
 import { createTrainProcessor } from './train-processor.ts'
 
 /** A running worker; close() is idempotent. */
@@ -44,15 +44,20 @@ export async function startWorker(config: Config, log: Logger):
     })
 
   worker.on('completed', (job) =>
-    log.info({ jobId: job.id, result: job.returnvalue }, 'job completed'))
+    log.info({ jobId: job.id, result: job.returnvalue,
+      tensors: tf.memory().numTensors }, 'job completed'))
   worker.on('failed', (job, err) =>
-    log.warn({ jobId: job?.id, reason: err.message }, 'job failed'))
+    log.warn({ jobId: job?.id, reason: err.message,
+      tensors: tf.memory().numTensors }, 'job failed'))
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled'))
   logRedisErrors(worker, log, 'worker')
 
   await worker.waitUntilReady()
+  // The tensor count after each job is logged too: a leak shows as a
+  // count that grows from this one.
   log.info({ queue: TRAINING_QUEUE, prefix: config.TENSORQ_QUEUE_PREFIX,
-    concurrency: config.WORKER_CONCURRENCY, store: store.url },
+    concurrency: config.WORKER_CONCURRENCY, store: store.url,
+    tensors: tf.memory().numTensors },
   'worker ready')
 
   let closing: Promise<void> | undefined
