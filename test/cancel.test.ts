@@ -1,41 +1,26 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import {
-  cleanUp, eventually, startTestApi, startTestWorker, testEnv,
-  type TestApi, type TestWorker,
-} from './helpers/harness.ts'
+import { test } from 'node:test'
+import { eventually, testEnv, useStack } from './helpers/harness.ts'
 
 // Cancel through the API while a worker, in its own process, trains.
 
-const env = testEnv()
-let api: TestApi
-let worker: TestWorker
-let dataset: string
+const { call } = useStack(testEnv())
+let uploaded: Promise<string> | undefined
 
-before(async () => {
-  api = await startTestApi(env)
-  worker = await startTestWorker(env)
+/** The dataset both tests train on, uploaded by the first to ask. */
+function dataset(): Promise<string> {
   const rows = Array.from({ length: 2000 }, (_, i) => ({
     x: Array.from({ length: 32 }, (_, j) => Math.sin(i * (j + 1))),
     y: i % 2,
   }))
-  dataset = (await call('POST', '/v1/datasets', { name: 'waves', rows })).body.id
-})
-
-after(async () => {
-  await worker?.stop()
-  await api?.close()
-  await cleanUp(env)
-})
-
-async function call(method: 'GET' | 'POST', url: string, payload?: object) {
-  const res = await api.app.inject({ method, url, payload })
-  return { status: res.statusCode, body: res.json() }
+  uploaded ??= call('POST', '/v1/datasets', { name: 'waves', rows })
+    .then((res) => res.body.id)
+  return uploaded
 }
 
-function queue(model: string, epochs: number) {
+async function queue(model: string, epochs: number) {
   return call('POST', '/v1/jobs', {
-    model, dataset,
+    model, dataset: await dataset(),
     spec: { layers: [{ type: 'dense', units: 128, activation: 'relu' },
       { type: 'dense', units: 2, activation: 'softmax' }],
     loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
@@ -94,7 +79,7 @@ test('cancel a queued job and an active one', async (t) => {
 
 test('a job past its time limit ends failed with its code', async () => {
   const res = await call('POST', '/v1/jobs', {
-    model: 'slow', dataset,
+    model: 'slow', dataset: await dataset(),
     spec: { layers: [{ type: 'dense', units: 128, activation: 'relu' },
       { type: 'dense', units: 2, activation: 'softmax' }],
     loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },

@@ -32,7 +32,9 @@ describe('file uploads train', () => {
     await cleanUp(env)
   })
 
-  async function call(method: string, path: string, body?: NonNullable<RequestInit['body']> | object) {
+  type Body = NonNullable<RequestInit['body']> | object
+
+  async function call(method: string, path: string, body?: Body) {
     const json = body !== undefined && !(body instanceof FormData)
     const res = await fetch(api.url + path, {
       method,

@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import {
-  cleanUp, eventually, startTestApi, startTestWorker, testEnv,
-  type TestApi, type TestWorker,
-} from './helpers/harness.ts'
+import { test } from 'node:test'
+import { eventually, testEnv, useStack } from './helpers/harness.ts'
 
 // Fifty small jobs in one worker, most completing and some failing (a
 // loss that becomes infinite): afterwards the worker holds as many
 // tensors as when it started.
 
-const env = testEnv()
-let api: TestApi
-let worker: TestWorker
-
-before(async () => {
-  api = await startTestApi(env)
-  worker = await startTestWorker(env)
-})
-
-after(async () => {
-  await worker?.stop()
-  await api?.close()
-  await cleanUp(env)
-})
-
-async function call(method: 'GET' | 'POST', url: string, payload?: object) {
-  const res = await api.app.inject({ method, url, payload })
-  return { status: res.statusCode, body: res.json() }
-}
+const stack = useStack(testEnv())
+const { call } = stack
 
 test('50 jobs leave the tensor count where it started', async (t) => {
   const rows = Array.from({ length: 64 }, (_, i) => ({ x: [i % 5, i % 3], y: i % 2 }))
@@ -54,12 +34,12 @@ test('50 jobs leave the tensor count where it started', async (t) => {
     assert.equal(res.status, 202, JSON.stringify(res.body))
     ids.push(res.body.id)
   }
-  const finished = () => worker.logs.filter((l) =>
+  const finished = () => stack.worker!.logs.filter((l) =>
     l.msg === 'job completed' || l.msg === 'job failed')
   await eventually(async () => (finished().length >= 50 ? true : undefined),
     180_000, '50 jobs')
 
-  const ready = worker.logs.find((l) => l.msg === 'worker ready')!
+  const ready = stack.worker!.logs.find((l) => l.msg === 'worker ready')!
   const counts = finished().map((l) => l.tensors as number)
   const failed = finished().filter((l) => l.msg === 'job failed').length
   t.diagnostic(`tensors at start ${ready.tensors}, after each job ` +

@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
-import {
-  cleanUp, eventually, startTestApi, startTestWorker, storeDir, testEnv,
-  type TestApi, type TestWorker,
-} from './helpers/harness.ts'
+import { test } from 'node:test'
+import { eventually, storeDir, testEnv, useStack } from './helpers/harness.ts'
 
 // training.seed: the same seed, data and backend give the same weights,
 // even for two jobs that train at the same time in one worker.
 
 const env = testEnv({ WORKER_CONCURRENCY: '2' })
-let api: TestApi
-let worker: TestWorker
-
-before(async () => {
-  api = await startTestApi(env)
-  worker = await startTestWorker(env)
-})
-
-after(async () => {
-  await worker?.stop()
-  await api?.close()
-  await cleanUp(env)
-})
-
-async function call(method: 'GET' | 'POST', url: string, payload?: object) {
-  const res = await api.app.inject({ method, url, payload })
-  return { status: res.statusCode, body: res.json() }
-}
+const stack = useStack(env)
+const { call } = stack
 
 const SPEC = {
   layers: [
@@ -72,7 +53,7 @@ test('the same seed gives the same weights; another seed does not', async () => 
   }
 
   // Two jobs at once in one worker: their batches interleave.
-  const started = worker.logs.filter((l) => l.msg === 'training started')
+  const started = stack.worker!.logs.filter((l) => l.msg === 'training started')
   assert.equal(started.length, 4)
 
   const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map(weightsOf))

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -144,4 +145,38 @@ export async function predictInFreshProcess(
     child.on('exit', resolve))
   if (code !== 0) throw new Error(`predict-fresh exited ${code}: ${err}`)
   return JSON.parse(out)
+}
+
+/** What a request through inject() answered. */
+export interface Answer {
+  status: number
+  body: any
+}
+
+/**
+ * The api (and, unless `worker: false`, a worker process) for one test
+ * file, started in before() and stopped in after(), with `call` to send
+ * JSON requests through inject().
+ */
+export function useStack(env: Record<string, string>,
+  opts: { worker?: boolean } = {}) {
+  const stack = {
+    api: undefined as unknown as TestApi,
+    worker: undefined as TestWorker | undefined,
+    async call(method: 'GET' | 'POST' | 'DELETE', url: string,
+      payload?: object): Promise<Answer> {
+      const res = await stack.api.app.inject({ method, url, payload })
+      return { status: res.statusCode, body: res.json() }
+    },
+  }
+  before(async () => {
+    stack.api = await startTestApi(env)
+    if (opts.worker !== false) stack.worker = await startTestWorker(env)
+  })
+  after(async () => {
+    await stack.worker?.stop()
+    await stack.api?.close()
+    await cleanUp(env)
+  })
+  return stack
 }
