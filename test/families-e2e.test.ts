@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { mnistSplit, type Digit } from '../scripts/mnist-split.ts'
 import { communityGraph } from '../scripts/community-graph.ts'
 import {
-  cleanUp, eventually, predictInFreshProcess, startTestApi, startTestWorker,
-  testEnv, type TestApi, type TestWorker,
+  eventually, predictInFreshProcess, testEnv, useStack,
 } from './helpers/harness.ts'
 
 // Every family trained through the service on the default backend: dense,
@@ -26,24 +25,7 @@ describe('every family trains through the API', () => {
   const env = testEnv()
   const { train, test: held } = mnistSplit(1500)
   const heldOut = held.slice(0, 300)
-  let api: TestApi
-  let worker: TestWorker
-
-  before(async () => {
-    api = await startTestApi(env)
-    worker = await startTestWorker(env)
-  })
-
-  after(async () => {
-    await worker?.stop()
-    await api?.close()
-    await cleanUp(env)
-  })
-
-  async function call(method: 'GET' | 'POST', url: string, payload?: object) {
-    const res = await api.app.inject({ method, url, payload })
-    return { status: res.statusCode, body: res.json() }
-  }
+  const { call } = useStack(env)
 
   /** Trains `model` on an uploaded dataset; returns the version. */
   async function trainOn(model: string, dataset: object, spec: object,

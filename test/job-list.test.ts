@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import {
-  cleanUp, eventually, startTestApi, startTestWorker, testEnv,
-  type TestApi, type TestWorker,
+  eventually, startTestWorker, testEnv, useStack,
 } from './helpers/harness.ts'
 
 // GET /v1/jobs, and training.priority deciding which queued job trains
 // first.
 
 const env = testEnv()
-let api: TestApi
-let worker: TestWorker | undefined
-
-before(async () => {
-  api = await startTestApi(env)
-})
-
-after(async () => {
-  await worker?.stop()
-  await api?.close()
-  await cleanUp(env)
-})
-
-async function call(method: 'GET' | 'POST', url: string, payload?: object) {
-  const res = await api.app.inject({ method, url, payload })
-  return { status: res.statusCode, body: res.json() }
-}
+// The worker starts once the jobs are queued; after() stops it.
+const stack = useStack(env, { worker: false })
+const { call } = stack
 
 test('jobs are listed, filtered and paged; priority orders the queue', async () => {
   const rows = Array.from({ length: 40 }, (_, i) => ({ x: [i % 7, i % 3], y: i % 2 }))
@@ -52,7 +37,7 @@ test('jobs are listed, filtered and paged; priority orders the queue', async () 
   assert.equal(rest.body.next, undefined)
 
   // Queued first, started now: the worker takes them by priority.
-  worker = await startTestWorker(env)
+  stack.worker = await startTestWorker(env)
   const started = await eventually(async () => {
     const { body } = await call('GET', '/v1/jobs?state=completed')
     return body.total === 3 ? body.jobs : undefined
