@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq'
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq'
 import type { DatasetRecord } from '../src/data/dataset.ts'
 import { loadDataset, type LoadedDataset } from '../src/data/dataset-store.ts'
 import { codeOf, errors, isTqError } from '../src/errors.ts'
@@ -33,7 +33,15 @@ export interface ProcessorDeps {
   cancels: CancelListener
   /** The longest one job may train (MAX_JOB_SECONDS). */
   maxJobSeconds: number
+  /**
+   * Set when the worker shuts down: running jobs stop at their next
+   * batch, keep a checkpoint and go back to the queue for another worker.
+   */
+  draining: { requested: boolean }
 }
+
+/** Thrown by train() when it stopped because the worker is draining. */
+class HandedBack extends Error {}
 
 type TrainingJob = Job<TrainingJobData, TrainingResult>
 
@@ -46,6 +54,8 @@ interface Divergence {
   /** Date.now() past which training stops. */
   deadline: number
   timedOut?: boolean
+  /** Stopped because the worker is shutting down. */
+  drained?: boolean
 }
 
 function callbacks(
@@ -62,7 +72,10 @@ function callbacks(
   let epochNow = 0
   // A CustomCallback instance, not a plain object: tfjs wraps the whole
   // list in CustomCallbacks unless its first entry is a callback object,
-  // and a wrapped EarlyStopping loses its `this`.
+  // and a wrapped EarlyStopping loses its `this`. That also makes this
+  // callback's yieldEvery the one fit() uses: 'auto' gives the event loop
+  // a turn every 125 ms, between batches, which is what keeps the job's
+  // lock renewed through an epoch longer than the lock.
   return new tf.CustomCallback({
     onEpochBegin: async (epoch) => {
       epochNow = epoch + 1
@@ -76,6 +89,10 @@ function callbacks(
         model.stopTraining = true
       }
       if (cancel.requested) model.stopTraining = true
+      if (deps.draining.requested) {
+        divergence.drained = true
+        model.stopTraining = true
+      }
       if (Date.now() > divergence.deadline) {
         divergence.timedOut = true
         model.stopTraining = true
@@ -95,7 +112,7 @@ function callbacks(
         { epoch: epoch + 1, history })
       log.info({ epoch: epoch + 1, epochs, loss, metrics }, 'epoch finished')
     },
-  })
+  }, 'auto')
 }
 
 // classWeight names classes; tfjs wants their indexes.
@@ -155,6 +172,13 @@ async function fit(
   if (cancel.requested) {
     throw new errors.JobCancelled(`cancelled in epoch ${history.length + 1}` +
       `; no version was stored`)
+  }
+  if (divergence.drained && history.length < training.epochs) {
+    // The weights after this batch, with the epochs done so far: the
+    // next worker trains this epoch again, from where this one got to.
+    await saveCheckpoint(deps.store, job.id!, model,
+      { epoch: history.length, history })
+    throw new HandedBack()
   }
   if (divergence.timedOut) {
     throw new errors.JobTimeout(`training ran past its limit of ${seconds} ` +
@@ -310,7 +334,7 @@ async function finish(job: TrainingJob, history: HistoryRow[],
  * with its error code, is written to the store either way.
  */
 export function createTrainProcessor(deps: ProcessorDeps) {
-  return async (job: TrainingJob): Promise<TrainingResult> => {
+  return async (job: TrainingJob, token?: string): Promise<TrainingResult> => {
     const log = deps.log.child({ jobId: job.id, queue: job.queueName })
     log.info({ model: job.data.model, attempt: job.attemptsMade + 1 },
       'training started')
@@ -324,6 +348,12 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       await finish(job, history, deps, { result })
       return result
     } catch (err) {
+      if (err instanceof HandedBack) {
+        // Back to the queue without counting as a failed attempt.
+        await job.moveToWait(token)
+        log.info({ epoch: history.length }, 'job handed back')
+        throw new WaitingError()
+      }
       const bad = isTqError(err)
       const last = bad || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
       const message = err instanceof Error ? err.message : String(err)

@@ -27,8 +27,9 @@ export async function startWorker(config: Config, log: Logger):
   const cancels = await CancelListener.start(config.REDIS_URL,
     config.TENSORQ_QUEUE_PREFIX, log)
 
+  const draining = { requested: false }
   const worker = new Worker(TRAINING_QUEUE,
-    createTrainProcessor({ store, log, backend, cancels,
+    createTrainProcessor({ store, log, backend, cancels, draining,
       maxJobSeconds: config.MAX_JOB_SECONDS }), {
       connection,
       prefix: config.TENSORQ_QUEUE_PREFIX,
@@ -65,6 +66,9 @@ export async function startWorker(config: Config, log: Logger):
     backend,
     close: () => {
       closing ??= (async () => {
+        // Running jobs stop at their next batch and go back to the queue;
+        // close() waits for that and takes no new ones meanwhile.
+        draining.requested = true
         try {
           await worker.close()
         } catch (err) {
