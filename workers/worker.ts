@@ -9,6 +9,18 @@ import { openStore } from '../src/store/open-store.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
 import { createTrainProcessor } from './train-processor.ts'
 
+// Logged when the worker is ready and after each job: a leak shows as a
+// tensor count or a heap that keeps growing from the first.
+function footprint(): Record<string, number> {
+  // Only there under node --expose-gc, which is how to see live memory
+  // rather than garbage not yet collected (npm run bench:jobs does).
+  ;(globalThis as { gc?: () => void }).gc?.()
+  const { rss, heapUsed } = process.memoryUsage()
+  const backend = tf.backend() as { wasm?: { HEAPU8: Uint8Array } }
+  const wasm = backend.wasm?.HEAPU8.byteLength ?? 0
+  return { tensors: tf.memory().numTensors, rss, heapUsed, wasm }
+}
+
 /** A running worker; close() is idempotent. */
 export interface RunningWorker {
   backend: string
@@ -45,20 +57,18 @@ export async function startWorker(config: Config, log: Logger):
     })
 
   worker.on('completed', (job) =>
-    log.info({ jobId: job.id, result: job.returnvalue,
-      tensors: tf.memory().numTensors }, 'job completed'))
+    log.info({ jobId: job.id, result: job.returnvalue, ...footprint() },
+      'job completed'))
   worker.on('failed', (job, err) =>
-    log.warn({ jobId: job?.id, reason: err.message,
-      tensors: tf.memory().numTensors }, 'job failed'))
+    log.warn({ jobId: job?.id, reason: err.message, ...footprint() },
+      'job failed'))
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled'))
   logRedisErrors(worker, log, 'worker')
 
   await worker.waitUntilReady()
-  // The tensor count after each job is logged too: a leak shows as a
-  // count that grows from this one.
   log.info({ queue: TRAINING_QUEUE, prefix: config.TENSORQ_QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY, store: store.url,
-    tensors: tf.memory().numTensors },
+    ...footprint() },
   'worker ready')
 
   let closing: Promise<void> | undefined
