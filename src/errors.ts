@@ -71,6 +71,10 @@ export const errors = {
     'No model has this name.'),
   ModelVersionNotFound: define('TQ_ERR_MODEL_VERSION_NOT_FOUND', 404,
     'The model has no such version.'),
+  ModelAliasNotFound: define('TQ_ERR_MODEL_ALIAS_NOT_FOUND', 404,
+    'The model has no such alias.'),
+  ModelVersionAliased: define('TQ_ERR_MODEL_VERSION_ALIASED', 409,
+    'An alias points at the version; move or remove the alias first.'),
   PredictInvalidInstance: define('TQ_ERR_PREDICT_INVALID_INSTANCE', 400,
     'An instance does not fit the model input; the message gives both ' +
     'shapes.'),

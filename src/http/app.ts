@@ -13,6 +13,8 @@ import { MAX_FIELD_BYTES } from './file-uploads.ts'
 import type { Logger } from '../log.ts'
 import type { JobEvents } from '../queue/job-events.ts'
 import type { TrainingQueue } from '../queue/training-queue.ts'
+import type { ApiMetrics } from '../metrics/api-metrics.ts'
+import type { PredictBatcher } from '../serving/batcher.ts'
 import type { ModelCache } from '../serving/model-cache.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
 import {
@@ -21,7 +23,10 @@ import {
 import { datasetRoutes } from './routes/datasets.ts'
 import { healthRoutes } from './routes/health.ts'
 import { jobRoutes } from './routes/jobs.ts'
+import { metricsRoutes, observeRequest } from './routes/metrics.ts'
 import { modelRoutes } from './routes/models.ts'
+import { inferenceV2Routes } from './routes/inference-v2.ts'
+import { tfServingRoutes } from './routes/tf-serving.ts'
 import { ErrorBody } from './schemas/common.ts'
 
 /** What the routes need; made once per process by the caller. */
@@ -33,6 +38,8 @@ export interface AppDeps {
   queue: TrainingQueue
   events: JobEvents
   cache: ModelCache
+  batcher: PredictBatcher
+  metrics: ApiMetrics
   /** The tfjs engine in use (gpu, node, wasm, cpu). */
   backend: string
 }
@@ -41,7 +48,8 @@ export type App = FastifyInstance<RawServerDefault,
   RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger,
   TypeBoxTypeProvider>
 
-const VERSION = '0.1.0'
+/** The version tensorq reports (OpenAPI, Open Inference Protocol). */
+export const VERSION = '0.1.0'
 
 /**
  * Builds the HTTP app: routes, schemas, the error handler and the OpenAPI
@@ -109,6 +117,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         { name: 'jobs', description: 'Training jobs' },
         { name: 'models', description: 'Model versions and predictions' },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'tensorflow-serving', description: 'TensorFlow Serving\'s ' +
+          'REST predict API; its errors are { "error": "…" }' },
+        { name: 'open-inference-v2', description: 'The Open Inference ' +
+          'Protocol v2 (KServe, Triton); its errors are { "error": "…" }' },
       ],
     },
     refResolver: { buildLocalReference: (json) => String(json.$id) },
@@ -119,9 +131,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
+  app.addHook('onResponse', async (request, reply) => {
+    observeRequest(deps, request.method, request.routeOptions.url,
+      reply.statusCode, reply.elapsedTime / 1000)
+  })
+
   await app.register(healthRoutes, { deps })
+  await app.register(metricsRoutes, { deps })
   await app.register(datasetRoutes, { deps })
   await app.register(jobRoutes, { deps })
   await app.register(modelRoutes, { deps })
+  await app.register(tfServingRoutes, { deps })
+  await app.register(inferenceV2Routes, { deps })
   return app
 }

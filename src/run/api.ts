@@ -5,6 +5,8 @@ import { connectRedis } from '../queue/connection.ts'
 import { JobEvents } from '../queue/job-events.ts'
 import { logRedisErrors } from '../queue/redis-errors.ts'
 import { TrainingQueue } from '../queue/training-queue.ts'
+import { ApiMetrics } from '../metrics/api-metrics.ts'
+import { PredictBatcher } from '../serving/batcher.ts'
 import { ModelCache } from '../serving/model-cache.ts'
 import { openStore } from '../store/open-store.ts'
 import { initBackend } from '../tf/backend.ts'
@@ -33,12 +35,16 @@ export async function createApi(config: Config, log: Logger):
     store,
     attempts: config.JOB_ATTEMPTS,
   })
-  const cache = new ModelCache({ store, maxBytes: config.MODEL_CACHE_BYTES, log })
+  const metrics = new ApiMetrics(() => queue.queue.getJobCounts())
+  const cache = new ModelCache({ store, maxBytes: config.MODEL_CACHE_BYTES,
+    log, counts: metrics.cacheCounts() })
+  const batcher = new PredictBatcher({ maxRows: config.BATCH_MAX_SIZE,
+    maxDelayMs: config.BATCH_MAX_DELAY_MS, onBatch: metrics.onBatch })
   const events = new JobEvents({ url: config.REDIS_URL,
     prefix: config.TENSORQ_QUEUE_PREFIX, log, readJob: (id) => queue.get(id) })
 
   const app = await buildApp({ config, log, store, redis, queue, events,
-    cache, backend })
+    cache, batcher, metrics, backend })
 
   let closing: Promise<void> | undefined
   const close = () => {

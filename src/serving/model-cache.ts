@@ -15,6 +15,14 @@ export interface ModelCacheOptions {
   store: ArtifactStore
   maxBytes: number
   log: Logger
+  /** Told of each lookup and eviction (the metrics count them). */
+  counts?: { hit(): void; miss(): void; evict(): void; bytes(n: number): void }
+}
+
+interface Entry extends LoadedModel {
+  /** Requests using the model now; an evicted model waits for them. */
+  users: number
+  evicted: boolean
 }
 
 /**
@@ -25,19 +33,37 @@ export interface ModelCacheOptions {
  */
 export class ModelCache {
   readonly #opts: ModelCacheOptions
-  readonly #entries = new Map<string, LoadedModel>()
-  readonly #loading = new Map<string, Promise<LoadedModel | undefined>>()
+  readonly #entries = new Map<string, Entry>()
+  readonly #loading = new Map<string, Promise<Entry | undefined>>()
   #bytes = 0
 
   constructor(opts: ModelCacheOptions) {
     this.#opts = opts
   }
 
-  /** The loaded version, or undefined when the store has no such version. */
-  async get(name: string, version: number): Promise<LoadedModel | undefined> {
+  /**
+   * Runs `fn` with the loaded version, which stays undisposed until `fn`
+   * settles even if it is evicted meanwhile. Undefined, without calling
+   * `fn`, when the store has no such version.
+   */
+  async use<T>(name: string, version: number,
+    fn: (loaded: LoadedModel) => Promise<T> | T): Promise<T | undefined> {
+    const entry = await this.#get(name, version)
+    if (!entry) return undefined
+    entry.users++
+    try {
+      return await fn(entry)
+    } finally {
+      entry.users--
+      if (entry.evicted && entry.users === 0) entry.model.dispose()
+    }
+  }
+
+  async #get(name: string, version: number): Promise<Entry | undefined> {
     const key = `${name}@${version}`
     const hit = this.#entries.get(key)
     if (hit) {
+      this.#opts.counts?.hit()
       // Map keeps insertion order: re-inserting marks it most recent.
       this.#entries.delete(key)
       this.#entries.set(key, hit)
@@ -46,6 +72,7 @@ export class ModelCache {
 
     let loading = this.#loading.get(key)
     if (!loading) {
+      this.#opts.counts?.miss()
       loading = this.#load(key, name, version)
         .finally(() => this.#loading.delete(key))
       this.#loading.set(key, loading)
@@ -53,8 +80,15 @@ export class ModelCache {
     return loading
   }
 
+  /** Drops a version (deleted from the store) if it is loaded. */
+  forget(name: string, version: number): void {
+    const key = `${name}@${version}`
+    const entry = this.#entries.get(key)
+    if (entry) this.#drop(key, entry)
+  }
+
   async #load(key: string, name: string, version: number):
-    Promise<LoadedModel | undefined> {
+    Promise<Entry | undefined> {
     const { store, log } = this.#opts
     const [manifest, artifacts] = await Promise.all([
       readManifest(store, name, version),
@@ -63,9 +97,11 @@ export class ModelCache {
     if (!manifest || !artifacts) return undefined
 
     const model = await deserializeModel(artifacts)
-    const loaded = { manifest, model, bytes: artifacts.weights.byteLength }
+    const loaded: Entry = { manifest, model,
+      bytes: artifacts.weights.byteLength, users: 0, evicted: false }
     this.#entries.set(key, loaded)
     this.#bytes += loaded.bytes
+    this.#opts.counts?.bytes(this.#bytes)
     log.info({ model: name, version, bytes: loaded.bytes }, 'model loaded')
 
     this.#evict(key)
@@ -76,11 +112,18 @@ export class ModelCache {
     for (const [key, entry] of this.#entries) {
       if (this.#bytes <= this.#opts.maxBytes) return
       if (key === keep) continue
-      this.#entries.delete(key)
-      this.#bytes -= entry.bytes
-      entry.model.dispose()
+      this.#drop(key, entry)
+      this.#opts.counts?.evict()
       this.#opts.log.info({ key, bytes: entry.bytes }, 'model evicted')
     }
+  }
+
+  #drop(key: string, entry: Entry): void {
+    this.#entries.delete(key)
+    this.#bytes -= entry.bytes
+    this.#opts.counts?.bytes(this.#bytes)
+    entry.evicted = true
+    if (entry.users === 0) entry.model.dispose()
   }
 
   /** Disposes every loaded model. */

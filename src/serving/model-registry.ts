@@ -53,17 +53,50 @@ export async function listModels(store: ArtifactStore): Promise<string[]> {
   return (await store.list('models')).filter(isModelName)
 }
 
+function deletedKey(name: string): string {
+  return `models/${name}/deleted`
+}
+
+function numbers(names: string[]): number[] {
+  return names.filter((n) => /^[1-9][0-9]*$/.test(n)).map(Number)
+}
+
 /** A model's versions, oldest first; empty when the model is unknown. */
 export async function listVersions(
   store: ArtifactStore,
   name: string,
 ): Promise<number[]> {
   if (!isModelName(name)) return []
-  const names = await store.list(versionsKey(name))
-  return names
-    .filter((n) => /^[1-9][0-9]*$/.test(n))
-    .map(Number)
-    .sort((a, b) => a - b)
+  const [stored, deleted] = await Promise.all([
+    store.list(versionsKey(name)), store.list(deletedKey(name))])
+  const gone = new Set(numbers(deleted))
+  return numbers(stored).filter((v) => !gone.has(v)).sort((a, b) => a - b)
+}
+
+/**
+ * Deletes a version. Its number is never given again: its folder stays,
+ * holding a marker, so the next publish cannot claim it, and whatever a
+ * client cached under that number (the artifacts are served as
+ * immutable) stays true. The tombstone is written first, so a crash
+ * midway leaves the version hidden, never half there.
+ */
+export async function deleteVersion(store: ArtifactStore, name: string,
+  version: number): Promise<void> {
+  await store.write(`${deletedKey(name)}/${version}`, '')
+  const prefix = versionKey(name, version)
+  await store.write(`${prefix}/deleted`, new Date().toISOString())
+  for (const file of ['model.json', WEIGHTS_FILE, 'manifest.json']) {
+    await store.remove(`${prefix}/${file}`)
+  }
+}
+
+/** One stored file of a version (model.json, its weights), or undefined. */
+export async function readArtifactFile(store: ArtifactStore, name: string,
+  version: number, file: string): Promise<Buffer | undefined> {
+  if (!isModelName(name) || (file !== 'model.json' && file !== WEIGHTS_FILE)) {
+    return undefined
+  }
+  return store.read(`${versionKey(name, version)}/${file}`)
 }
 
 /** One version's manifest, or undefined. */
@@ -105,8 +138,9 @@ export async function publishVersion(
   artifacts: SerializedModel,
 ): Promise<ModelManifest> {
   for (let attempt = 0; attempt < PUBLISH_TRIES; attempt++) {
-    const versions = await listVersions(store, manifest.model)
-    const version = (versions.at(-1) ?? 0) + 1
+    // Deleted versions' folders stay, so their numbers are not reused.
+    const taken = numbers(await store.list(versionsKey(manifest.model)))
+    const version = Math.max(0, ...taken) + 1
     const full: ModelManifest = {
       ...manifest,
       version,

@@ -175,34 +175,59 @@ export function predictNodes(
 }
 
 /**
- * Runs the model on raw instances and names the classes of classifiers.
- * Refuses, before running anything, an answer of more than `maxValues`
- * numbers: it could not even be serialized (a string of over 512 MB).
+ * Runs the model on `rows` encoded rows, in chunks that are each their own
+ * tensor: model.predict's batching slices one big input tensor, and on
+ * WASM each slice copied all of it, which made 100,000 wide rows take 25
+ * minutes instead of seconds.
  */
+export function predictRows(loaded: LoadedModel, input: Float32Array,
+  rows: number): number[][] {
+  const { manifest, model } = loaded
+  const size = sizeOf(manifest.inputShape)
+  const predictions: number[][] = []
+  for (let start = 0; start < rows; start += PREDICT_CHUNK) {
+    const count = Math.min(PREDICT_CHUNK, rows - start)
+    const chunk = input.subarray(start * size, (start + count) * size)
+    predictions.push(...tf.tidy(() => {
+      const x = tf.tensor(chunk, [count, ...manifest.inputShape])
+      const y = model.predict(x, { batchSize: count }) as tf.Tensor
+      return y.arraySync() as number[][]
+    }))
+  }
+  return predictions
+}
+
+/** Rows encoded for a model, checked and sized, ready to run. */
+export interface EncodedRequest {
+  input: Float32Array
+  rows: number
+}
+
+/**
+ * Checks and encodes raw instances for the model. Refuses, before
+ * anything runs, an answer of more than `maxValues` numbers: it could not
+ * even be serialized (a string of over 512 MB).
+ */
+export function encodeRequest(loaded: LoadedModel, instances: unknown[],
+  maxValues: number): EncodedRequest {
+  const width = sizeOf(loaded.model.outputs[0].shape.slice(1) as number[])
+  checkAnswerSize(instances.length, width, maxValues, 'instances')
+  return { input: encodeInstances(loaded.manifest, instances),
+    rows: instances.length }
+}
+
+/** Names the classes of a classifier's outputs; refuses non-finite ones. */
+export function namePredictions(manifest: ModelManifest,
+  predictions: number[][]): Prediction {
+  return named(manifest, predictions)
+}
+
+/** Runs the model on raw instances and names the classes of classifiers. */
 export function predict(
   loaded: LoadedModel,
   instances: unknown[],
   maxValues: number,
 ): Prediction {
-  const { manifest, model } = loaded
-  const width = sizeOf(model.outputs[0].shape.slice(1) as number[])
-  checkAnswerSize(instances.length, width, maxValues, 'instances')
-  const input = encodeInstances(manifest, instances)
-
-  // Our own chunks, each its own tensor: model.predict's batching slices
-  // one big input tensor, and on WASM each slice copied all of it, which
-  // made 100,000 wide rows take 25 minutes instead of seconds.
-  const size = sizeOf(manifest.inputShape)
-  const predictions: number[][] = []
-  for (let start = 0; start < instances.length; start += PREDICT_CHUNK) {
-    const rows = Math.min(PREDICT_CHUNK, instances.length - start)
-    const chunk = input.subarray(start * size, (start + rows) * size)
-    predictions.push(...tf.tidy(() => {
-      const x = tf.tensor(chunk, [rows, ...manifest.inputShape])
-      const y = model.predict(x, { batchSize: rows }) as tf.Tensor
-      return y.arraySync() as number[][]
-    }))
-  }
-
-  return named(manifest, predictions)
+  const { input, rows } = encodeRequest(loaded, instances, maxValues)
+  return named(loaded.manifest, predictRows(loaded, input, rows))
 }

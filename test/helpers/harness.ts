@@ -156,21 +156,22 @@ export interface Answer {
 /**
  * The api (and, unless `worker: false`, a worker process) for one test
  * file, started in before() and stopped in after(), with `call` to send
- * JSON requests through inject().
+ * JSON requests through inject(). With `listen`, the api also listens on
+ * a free port (`api.url`).
  */
 export function useStack(env: Record<string, string>,
-  opts: { worker?: boolean } = {}) {
+  opts: { worker?: boolean; listen?: boolean } = {}) {
   const stack = {
     api: undefined as unknown as TestApi,
     worker: undefined as TestWorker | undefined,
-    async call(method: 'GET' | 'POST' | 'DELETE', url: string,
+    async call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string,
       payload?: object): Promise<Answer> {
       const res = await stack.api.app.inject({ method, url, payload })
-      return { status: res.statusCode, body: res.json() }
+      return { status: res.statusCode, body: res.body ? res.json() : undefined }
     },
   }
   before(async () => {
-    stack.api = await startTestApi(env)
+    stack.api = await startTestApi(env, opts.listen)
     if (opts.worker !== false) stack.worker = await startTestWorker(env)
   })
   after(async () => {

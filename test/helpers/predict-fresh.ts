@@ -16,10 +16,9 @@ for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
 const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
 
 const cache = new ModelCache({ store: openStore(storeUrl), maxBytes: 1 << 30, log })
-const loaded = await cache.get(name, Number(version))
-if (!loaded) throw new Error(`no ${name} version ${version}`)
-
-const answer = loaded.manifest.graph
-  ? predictNodes(loaded, body.nodes, 1e7)
-  : predict(loaded, body.instances, 1e7)
+const answer = await cache.use(name, Number(version), (loaded) =>
+  loaded.manifest.graph
+    ? predictNodes(loaded, body.nodes, 1e7)
+    : predict(loaded, body.instances, 1e7))
+if (!answer) throw new Error(`no ${name} version ${version}`)
 process.stdout.write(JSON.stringify(answer))

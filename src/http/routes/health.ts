@@ -17,6 +17,18 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | 'down'> {
   }
 }
 
+/** Whether Redis and the store answer, each 'ok' or 'down'. */
+export async function readiness(deps: AppDeps) {
+  const [redis, store] = await Promise.all([
+    // ping() would wait for a reconnect; a connection that is not
+    // ready is down for readiness.
+    check(() => deps.redis.status === 'ready'
+      ? deps.redis.ping() : Promise.reject(new Error('not ready'))),
+    check(() => deps.store.ping()),
+  ])
+  return { redis, store, ok: redis === 'ok' && store === 'ok' }
+}
+
 export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async (app, { deps }) => {
     app.get('/health/live', {
@@ -34,14 +46,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         response: { 200: Ready, 503: Ready },
       },
     }, async (_request, reply) => {
-      const [redis, store] = await Promise.all([
-        // ping() would wait for a reconnect; a connection that is not
-        // ready is down for readiness.
-        check(() => deps.redis.status === 'ready'
-          ? deps.redis.ping() : Promise.reject(new Error('not ready'))),
-        check(() => deps.store.ping()),
-      ])
-      const ok = redis === 'ok' && store === 'ok'
+      const { redis, store, ok } = await readiness(deps)
       return reply.status(ok ? 200 : 503).send({
         status: ok ? 'ok' : 'unavailable',
         backend: deps.backend,

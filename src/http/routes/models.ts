@@ -1,38 +1,29 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors, withDetails } from '../../errors.ts'
 import {
-  listModels, listVersions, readManifest, type ModelManifest,
+  DEFAULT_ALIAS, readAliases, removeAlias, writeAlias,
+} from '../../serving/aliases.ts'
+import {
+  deleteVersion, listModels, listVersions, readArtifactFile, readManifest,
+  type ModelManifest,
 } from '../../serving/model-registry.ts'
-import { decodeImageInstances } from '../../serving/image-instances.ts'
-import { predict, predictNodes } from '../../serving/predict.ts'
+import {
+  resolveVersion, versionsOf, type VersionWanted,
+} from '../../serving/resolve-version.ts'
+import {
+  predictGraph, predictInstances, withModel, type ServeDeps,
+} from '../../serving/serve-predict.ts'
 import type { AppDeps } from '../app.ts'
 import { ErrorRef } from '../schemas/common.ts'
 import {
+  AliasBody, AliasParams, AliasResponse, Aliases, ArtifactParams,
   ManifestSchema, ModelSchema, NameParams, PredictBody, PredictQuery,
   PredictResponse, VersionParams,
 } from '../schemas/models.ts'
 
-async function versionsOf(deps: AppDeps, name: string): Promise<number[]> {
-  const versions = await listVersions(deps.store, name)
-  if (versions.length > 0) return versions
-  throw withDetails(new errors.ModelNotFound(`no model ${name}`),
-    { path: 'params.name' })
-}
-
-/** The version a request asks for: `?version=`, else the latest. */
-async function resolveVersion(
-  deps: AppDeps,
-  name: string,
-  wanted: number | undefined,
-): Promise<number> {
-  const versions = await versionsOf(deps, name)
-  if (wanted === undefined) return versions.at(-1)!
-  if (versions.includes(wanted)) return wanted
-
-  throw withDetails(new errors.ModelVersionNotFound(`model ${name} has no ` +
-    `version ${wanted} (it has ${versions.join(', ')})`),
-  { path: 'query.version' })
-}
+// A version's artifacts never change: its number is not reused after a
+// delete (see deleteVersion).
+const IMMUTABLE = 'public, max-age=31536000, immutable'
 
 function graphWanted(name: string) {
   return withDetails(new errors.RequestInvalid(`instances: ${name} is ` +
@@ -55,26 +46,60 @@ function summary(m: ModelManifest) {
   }
 }
 
+/** TensorFlow Serving's status of the given versions. */
+export function versionStatus(versions: number[]) {
+  return versions.map((v) => ({
+    version: String(v),
+    state: 'AVAILABLE' as const,
+    status: { error_code: 'OK' as const, error_message: '' },
+  }))
+}
+
+/** What the predict query asks for: a version or an alias, not both. */
+function wantedOf(query: { version?: string; alias?: string }): VersionWanted {
+  if (query.version !== undefined && query.alias !== undefined) {
+    throw withDetails(new errors.RequestInvalid('query: give version or ' +
+      'alias, not both'), { path: 'query.alias' })
+  }
+  return {
+    version: query.version === undefined ? undefined : Number(query.version),
+    alias: query.alias,
+    versionPath: 'query.version',
+    aliasPath: 'query.alias',
+  }
+}
+
+/** The ServeDeps of an app. */
+export function serveDeps(deps: AppDeps): ServeDeps {
+  return { cache: deps.cache, batcher: deps.batcher, metrics: deps.metrics,
+    maxValues: deps.config.MAX_PREDICT_VALUES }
+}
+
 export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async (app, { deps }) => {
+    const { store } = deps
+    const serve = serveDeps(deps)
+
     app.get('/v1/models', {
       schema: {
         tags: ['models'],
-        summary: 'List models with their latest version',
+        summary: 'List models with their latest version and aliases',
         response: {
           200: Type.Object({
             models: Type.Array(Type.Object({
               name: Type.String(),
               latest: Type.Integer(),
+              aliases: Aliases,
             })),
           }),
         },
       },
     }, async () => {
-      const names = await listModels(deps.store)
+      const names = await listModels(store)
       const models = await Promise.all(names.map(async (name) => ({
         name,
-        latest: (await listVersions(deps.store, name)).at(-1) ?? 0,
+        latest: (await listVersions(store, name)).at(-1) ?? 0,
+        aliases: await readAliases(store, name),
       })))
       return { models: models.filter((m) => m.latest > 0) }
     })
@@ -82,21 +107,25 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     app.get('/v1/models/:name', {
       schema: {
         tags: ['models'],
-        summary: 'A model and its versions',
+        summary: 'A model, its versions and aliases',
+        description: 'Also TensorFlow Serving\'s model status: ' +
+          '`model_version_status` lists every version.',
         params: NameParams,
         response: { 200: ModelSchema, 404: ErrorRef },
       },
     }, async (request) => {
       const name = request.params.name
-      const versions = await versionsOf(deps, name)
+      const versions = await versionsOf(store, name)
       const manifests = (await Promise.all(versions.map((v) =>
-        readManifest(deps.store, name, v))))
+        readManifest(store, name, v))))
         .filter((m): m is ModelManifest => m !== undefined)
       const latest = manifests.at(-1)!
 
       return {
         name,
         latest: latest.version,
+        aliases: await readAliases(store, name),
+        model_version_status: versionStatus(versions),
         inputShape: latest.inputShape,
         task: latest.task,
         classes: latest.classes,
@@ -114,20 +143,123 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       },
     }, async (request) => {
       const { name } = request.params
-      const version = await resolveVersion(deps, name,
-        Number(request.params.version))
-      const manifest = await readManifest(deps.store, name, version)
-      if (manifest) return manifest
-      throw new errors.ModelVersionNotFound(
-        `model ${name} version ${version} is gone`)
+      const version = await resolveVersion(store, name,
+        { version: Number(request.params.version) })
+      const manifest = await readManifest(store, name, version)
+      if (!manifest) {
+        throw new errors.ModelVersionNotFound(
+          `model ${name} version ${version} is gone`)
+      }
+      const aliases = Object.entries(await readAliases(store, name))
+        .filter(([, v]) => v === version).map(([alias]) => alias)
+      return { ...manifest, aliases,
+        model_version_status: versionStatus([version]) }
+    })
+
+    app.delete('/v1/models/:name/versions/:version', {
+      schema: {
+        tags: ['models'],
+        summary: 'Delete a version',
+        description: 'Refused (409) while an alias points at it. Its ' +
+          'number is not given to a later version.',
+        params: VersionParams,
+        response: { 204: Type.Null(), 404: ErrorRef, 409: ErrorRef },
+      },
+    }, async (request, reply) => {
+      const { name } = request.params
+      const version = await resolveVersion(store, name,
+        { version: Number(request.params.version) })
+      const pointing = Object.entries(await readAliases(store, name))
+        .filter(([, v]) => v === version).map(([alias]) => alias)
+      if (pointing.length > 0) {
+        throw withDetails(new errors.ModelVersionAliased(`model ${name} ` +
+          `version ${version} is what ${pointing.join(', ')} ` +
+          `${pointing.length === 1 ? 'points' : 'point'} at; move ` +
+          'the alias first'), { aliases: pointing })
+      }
+      await deleteVersion(store, name, version)
+      deps.cache.forget(name, version)
+      return reply.status(204).send(null)
+    })
+
+    app.get('/v1/models/:name/versions/:version/:file', {
+      schema: {
+        tags: ['models'],
+        summary: 'The version in TF.js layers format: model.json and the ' +
+          'weight files it names',
+        description: 'Load it with `tf.loadLayersModel(\'…/model.json\')`. ' +
+          'Served with an ETag and as immutable.',
+        params: ArtifactParams,
+        response: {
+          200: Type.Unknown({ description: 'model.json, or weight bytes' }),
+          304: Type.Null(),
+          404: ErrorRef,
+        },
+      },
+    }, async (request, reply) => {
+      const { name, file } = request.params
+      const version = await resolveVersion(store, name,
+        { version: Number(request.params.version) })
+      const manifest = await readManifest(store, name, version)
+      const bytes = manifest &&
+        await readArtifactFile(store, name, version, file)
+      if (!manifest || !bytes) {
+        throw withDetails(new errors.RouteNotFound(`model ${name} version ` +
+          `${version} has no file ${file}; model.json names its files`),
+        { path: 'params.file' })
+      }
+
+      const etag = `"${name}-${version}-${Date.parse(manifest.createdAt)}"`
+      reply.header('etag', etag).header('cache-control', IMMUTABLE)
+      if (request.headers['if-none-match'] === etag) {
+        return reply.status(304).send(null)
+      }
+      reply.type(file.endsWith('.json') ? 'application/json'
+        : 'application/octet-stream')
+      return reply.send(bytes)
+    })
+
+    app.put('/v1/models/:name/aliases/:alias', {
+      schema: {
+        tags: ['models'],
+        summary: 'Point an alias (such as production) at a version',
+        params: AliasParams,
+        body: AliasBody,
+        response: { 200: AliasResponse, 404: ErrorRef },
+      },
+    }, async (request) => {
+      const { name, alias } = request.params
+      const version = await resolveVersion(store, name,
+        { version: request.body.version, versionPath: 'version' })
+      await writeAlias(store, name, alias, version)
+      request.log.info({ model: name, alias, version }, 'alias moved')
+      return { name, alias, version }
+    })
+
+    app.delete('/v1/models/:name/aliases/:alias', {
+      schema: {
+        tags: ['models'],
+        summary: 'Remove an alias',
+        description: `Without \`${DEFAULT_ALIAS}\`, predict uses the ` +
+          'latest version.',
+        params: AliasParams,
+        response: { 204: Type.Null(), 404: ErrorRef },
+      },
+    }, async (request, reply) => {
+      const { name, alias } = request.params
+      await resolveVersion(store, name, { alias })
+      await removeAlias(store, name, alias)
+      return reply.status(204).send(null)
     })
 
     app.post('/v1/models/:name/predict', {
       schema: {
         tags: ['models'],
-        summary: 'Predict with the latest version, or ?version=',
+        summary: 'Predict with a version, an alias, or by default ' +
+          'production, else the latest version',
         description: 'Rows as `instances`; for a graph model, node ' +
-          'numbers as `nodes` (all nodes when absent).',
+          'numbers as `nodes` (all nodes when absent). Concurrent ' +
+          'requests for one version are run as one batch.',
         params: NameParams,
         querystring: PredictQuery,
         body: PredictBody,
@@ -137,23 +269,18 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       },
     }, async (request) => {
       const { name } = request.params
-      const wanted = request.query.version
-      const version = await resolveVersion(deps, name,
-        wanted === undefined ? undefined : Number(wanted))
-      const loaded = await deps.cache.get(name, version)
-      if (!loaded) {
-        throw new errors.ModelVersionNotFound(
-          `model ${name} version ${version} is gone`)
-      }
-
+      const version = await resolveVersion(store, name,
+        wantedOf(request.query))
       const { instances, nodes } = request.body
-      const max = deps.config.MAX_PREDICT_VALUES
-      if (loaded.manifest.graph) {
-        if (instances) throw graphWanted(name)
-        return { model: name, version, ...predictNodes(loaded, nodes, max) }
-      }
-      if (!instances) throw instancesWanted(name, nodes !== undefined)
-      const decoded = await decodeImageInstances(loaded.manifest, instances)
-      return { model: name, version, ...predict(loaded, decoded, max) }
+
+      return withModel(serve, name, version, async (loaded) => {
+        if (loaded.manifest.graph) {
+          if (instances) throw graphWanted(name)
+          return { model: name, version, ...predictGraph(serve, loaded, nodes) }
+        }
+        if (!instances) throw instancesWanted(name, nodes !== undefined)
+        return { model: name, version,
+          ...(await predictInstances(serve, loaded, instances)) }
+      })
     })
   }

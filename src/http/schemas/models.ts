@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { ALIAS_PATTERN } from '../../serving/aliases.ts'
 import { Metrics } from './common.ts'
 
 export const NameParams = Type.Object({ name: Type.String() })
@@ -13,9 +14,29 @@ export const VersionSummary = Type.Object({
   metrics: Metrics,
 })
 
+/**
+ * TensorFlow Serving's model status, so that its clients can read ours:
+ * every stored version is AVAILABLE (loaded on first use).
+ */
+export const VersionStatus = Type.Array(Type.Object({
+  version: Type.String(),
+  state: Type.Literal('AVAILABLE'),
+  status: Type.Object({
+    error_code: Type.Literal('OK'),
+    error_message: Type.String(),
+  }),
+}), { description: 'TensorFlow Serving model status, one per version.' })
+
+export const Aliases = Type.Record(Type.String(), Type.Integer(), {
+  description: 'Aliases and the versions they point at. Predict without ' +
+    'a version uses `production` when it is set, else the latest version.',
+})
+
 export const ModelSchema = Type.Object({
   name: Type.String(),
   latest: Type.Integer(),
+  aliases: Aliases,
+  model_version_status: VersionStatus,
   inputShape: Type.Array(Type.Integer()),
   task: Type.String(),
   classes: Type.Optional(Type.Array(Type.String())),
@@ -53,12 +74,42 @@ export const ManifestSchema = Type.Object({
     parameters: Type.Integer(),
     weightBytes: Type.Integer(),
   }),
+  aliases: Type.Array(Type.String(), {
+    description: 'The aliases that point at this version.',
+  }),
+  model_version_status: VersionStatus,
+})
+
+export const AliasParams = Type.Object({
+  name: Type.String(),
+  alias: Type.String({ pattern: ALIAS_PATTERN }),
+})
+
+export const AliasBody = Type.Object({
+  version: Type.Integer({ minimum: 1 }),
+}, { additionalProperties: false })
+
+export const AliasResponse = Type.Object({
+  name: Type.String(),
+  alias: Type.String(),
+  version: Type.Integer(),
+})
+
+export const ArtifactParams = Type.Object({
+  name: Type.String(),
+  version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }),
+  file: Type.String(),
 })
 
 export const PredictQuery = Type.Object({
   version: Type.Optional(Type.String({
     pattern: '^[1-9][0-9]{0,8}$',
-    description: 'A version number; the latest when absent.',
+    description: 'A version number.',
+  })),
+  alias: Type.Optional(Type.String({
+    pattern: ALIAS_PATTERN,
+    description: 'An alias; without version or alias, `production` ' +
+      'when it is set, else the latest version.',
   })),
 }, { additionalProperties: false })
 

@@ -1,0 +1,328 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyError } from 'fastify'
+import { sizeOf } from '../../data/dataset.ts'
+import { errors, withDetails } from '../../errors.ts'
+import type { LoadedModel } from '../../serving/model-cache.ts'
+import {
+  resolveVersion, versionsOf, type VersionWanted,
+} from '../../serving/resolve-version.ts'
+import {
+  predictInstances, withModel, type ServeDeps,
+} from '../../serving/serve-predict.ts'
+import {
+  CLASS_OUTPUT_NAME, INPUT_NAME, OUTPUT_NAME, columnsOf,
+} from '../../serving/signature.ts'
+import { VERSION, type AppDeps } from '../app.ts'
+import { toTqError } from '../error-handler.ts'
+import { readiness } from './health.ts'
+import { serveDeps } from './models.ts'
+
+// The Open Inference Protocol, version 2 (KServe, Triton), over REST.
+// A tensor model has one input, `input`, and one output, `output`; a
+// classifier also answers `class`, the name of each row's class. A model
+// trained on a table takes one input per column, named as the columns,
+// or its raw rows as one `input` of shape [rows, columns].
+
+const NUMERIC = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8',
+  'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64']
+
+const TensorIn = Type.Object({
+  name: Type.String(),
+  shape: Type.Array(Type.Integer({ minimum: 0 })),
+  datatype: Type.String(),
+  parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  data: Type.Array(Type.Unknown()),
+})
+
+const InferBody = Type.Object({
+  id: Type.Optional(Type.String()),
+  parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  inputs: Type.Array(TensorIn, { minItems: 1 }),
+  outputs: Type.Optional(Type.Array(Type.Object({
+    name: Type.String(),
+    parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }))),
+})
+
+const TensorMeta = Type.Object({
+  name: Type.String(),
+  datatype: Type.String(),
+  shape: Type.Array(Type.Integer()),
+})
+
+const ModelMeta = Type.Object({
+  name: Type.String(),
+  versions: Type.Array(Type.String()),
+  platform: Type.String(),
+  inputs: Type.Array(TensorMeta),
+  outputs: Type.Array(TensorMeta),
+})
+
+const InferAnswer = Type.Object({
+  model_name: Type.String(),
+  model_version: Type.String(),
+  id: Type.Optional(Type.String()),
+  outputs: Type.Array(Type.Object({
+    name: Type.String(),
+    datatype: Type.String(),
+    shape: Type.Array(Type.Integer()),
+    data: Type.Array(Type.Unknown()),
+  })),
+})
+
+const V2Error = Type.Object({ error: Type.String() })
+
+const Name = Type.Object({ name: Type.String() })
+const NameVersion = Type.Object({
+  name: Type.String(),
+  version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }),
+})
+
+type Tensor = typeof TensorIn.static
+
+function bad(message: string, path: string) {
+  return withDetails(new errors.RequestInvalid(message), { path })
+}
+
+function flatten(data: unknown[]): unknown[] {
+  return data.some(Array.isArray) ? (data as unknown[]).flat(Infinity) : data
+}
+
+function outputShape(loaded: LoadedModel): number[] {
+  return loaded.model.outputs[0].shape.slice(1) as number[]
+}
+
+/** The input tensors a model takes, as metadata shows them. */
+function inputsMeta(loaded: LoadedModel) {
+  const columns = columnsOf(loaded.manifest)
+  if (columns) {
+    return columns.map((name) => {
+      const feature = (loaded.manifest.preprocessing as { features: Array<{
+        name: string; kind: string }> }).features.find((f) => f.name === name)!
+      return { name, datatype: feature.kind === 'categorical' ? 'BYTES'
+        : 'FP32', shape: [-1] }
+    })
+  }
+  return [{ name: INPUT_NAME, datatype: 'FP32',
+    shape: [-1, ...loaded.manifest.inputShape] }]
+}
+
+function outputsMeta(loaded: LoadedModel) {
+  const out = [{ name: OUTPUT_NAME, datatype: 'FP32',
+    shape: [-1, ...outputShape(loaded)] }]
+  if (loaded.manifest.task === 'classification') {
+    out.push({ name: CLASS_OUTPUT_NAME, datatype: 'BYTES', shape: [-1] })
+  }
+  return out
+}
+
+/** Checks one tensor's shape against its data; returns the flat data. */
+function checkedData(tensor: Tensor, at: string): unknown[] {
+  const data = flatten(tensor.data)
+  const size = tensor.shape.reduce((a, b) => a * b, 1)
+  if (data.length !== size) {
+    throw bad(`${at}: shape [${tensor.shape.join(', ')}] holds ${size} ` +
+      `values; data has ${data.length}`, `${at}.data`)
+  }
+  if (tensor.datatype === 'BYTES') return data
+  if (!NUMERIC.includes(tensor.datatype)) {
+    throw bad(`${at}: datatype ${tensor.datatype} is not one of ` +
+      `${NUMERIC.join(', ')}, BYTES`, `${at}.datatype`)
+  }
+  const notNumber = data.findIndex((v) => typeof v !== 'number' &&
+    typeof v !== 'boolean')
+  if (notNumber >= 0) {
+    throw bad(`${at}: data[${notNumber}] is not a number`,
+      `${at}.data[${notNumber}]`)
+  }
+  return data.map(Number)
+}
+
+/** A tensor model's rows from its one input tensor. */
+function tensorRows(loaded: LoadedModel, tensors: Tensor[]): unknown[][] {
+  const { inputShape } = loaded.manifest
+  const at = 'inputs[0]'
+  const [tensor] = tensors
+  if (tensors.length !== 1 || tensor.name !== INPUT_NAME) {
+    throw bad(`inputs: the model takes one input, named ${INPUT_NAME}, of ` +
+      `shape [-1, ${inputShape.join(', ')}]`, 'inputs')
+  }
+  const rowShape = tensor.shape.slice(1)
+  if (rowShape.join(',') !== inputShape.join(',')) {
+    throw bad(`${at}: shape [${tensor.shape.join(', ')}] does not fit the ` +
+      `model's input [-1, ${inputShape.join(', ')}]`, `${at}.shape`)
+  }
+  const data = checkedData(tensor, at)
+  const size = sizeOf(inputShape)
+  return Array.from({ length: tensor.shape[0] }, (_, r) =>
+    data.slice(r * size, (r + 1) * size))
+}
+
+/** A table model's rows: one input per column, or all of them as input. */
+function tableRows(columns: string[], tensors: Tensor[]): unknown[] {
+  if (tensors.length === 1 && tensors[0].name === INPUT_NAME) {
+    const [tensor] = tensors
+    if (tensor.shape.length !== 2 || tensor.shape[1] !== columns.length) {
+      throw bad(`inputs[0]: shape must be [rows, ${columns.length}] ` +
+        `(${columns.join(', ')})`, 'inputs[0].shape')
+    }
+    const data = checkedData(tensor, 'inputs[0]')
+    return Array.from({ length: tensor.shape[0] }, (_, r) =>
+      data.slice(r * columns.length, (r + 1) * columns.length))
+  }
+
+  const byName = new Map(tensors.map((t, i) => [t.name, i]))
+  const unknown = tensors.find((t) => !columns.includes(t.name))
+  if (unknown) {
+    throw bad(`inputs: the model has no input ${unknown.name}; its inputs ` +
+      `are its columns (${columns.join(', ')})`, 'inputs')
+  }
+  const missing = columns.filter((c) => !byName.has(c))
+  if (missing.length > 0) {
+    throw bad(`inputs: missing ${missing.join(', ')}`, 'inputs')
+  }
+  const lists = columns.map((c) => {
+    const i = byName.get(c)!
+    const t = tensors[i]
+    if (t.shape.length > 2 || (t.shape.length === 2 && t.shape[1] !== 1)) {
+      throw bad(`inputs[${i}]: a column's shape is [rows] or [rows, 1]`,
+        `inputs[${i}].shape`)
+    }
+    return checkedData(t, `inputs[${i}]`)
+  })
+  const count = lists[0].length
+  const uneven = lists.findIndex((l) => l.length !== count)
+  if (uneven >= 0) {
+    throw bad(`inputs: ${columns[uneven]} has ${lists[uneven].length} rows, ` +
+      `${columns[0]} ${count}`, 'inputs')
+  }
+  return Array.from({ length: count }, (_, r) =>
+    Object.fromEntries(columns.map((c, i) => [c, lists[i][r]])))
+}
+
+async function infer(serve: ServeDeps, deps: AppDeps, name: string,
+  wanted: VersionWanted, body: typeof InferBody.static) {
+  const version = await resolveVersion(deps.store, name, wanted)
+  return withModel(serve, name, version, async (loaded) => {
+    if (loaded.manifest.graph) {
+      throw bad(`${name} is a graph model; use POST /v1/models/${name}/` +
+        'predict with nodes', 'inputs')
+    }
+    const columns = columnsOf(loaded.manifest)
+    const rows = columns ? tableRows(columns, body.inputs)
+      : tensorRows(loaded, body.inputs)
+    if (rows.length === 0) throw bad('inputs hold no rows', 'inputs')
+
+    const { predictions, classes } = await predictInstances(serve, loaded, rows)
+    const all = [{ name: OUTPUT_NAME, datatype: 'FP32',
+      shape: [rows.length, ...outputShape(loaded)],
+      data: predictions.flat(Infinity) as unknown[] }]
+    if (classes) {
+      all.push({ name: CLASS_OUTPUT_NAME, datatype: 'BYTES',
+        shape: [rows.length], data: classes })
+    }
+    const wantedNames = body.outputs?.map((o) => o.name)
+    const unknown = wantedNames?.find((n) => !all.some((o) => o.name === n))
+    if (unknown) {
+      throw bad(`outputs: the model has no output ${unknown}; it has ` +
+        all.map((o) => o.name).join(', '), 'outputs')
+    }
+    return {
+      model_name: name,
+      model_version: String(version),
+      id: body.id,
+      outputs: wantedNames ? all.filter((o) => wantedNames.includes(o.name))
+        : all,
+    }
+  })
+}
+
+async function metadata(serve: ServeDeps, deps: AppDeps, name: string,
+  wanted: VersionWanted | undefined) {
+  const versions = await versionsOf(deps.store, name)
+  const version = await resolveVersion(deps.store, name, wanted ?? {})
+  return withModel(serve, name, version, async (loaded) => ({
+    name,
+    versions: (wanted ? [version] : versions).map(String),
+    platform: 'tensorflowjs_layers',
+    inputs: inputsMeta(loaded),
+    outputs: outputsMeta(loaded),
+  }))
+}
+
+export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
+  async (app, { deps }) => {
+    const serve = serveDeps(deps)
+    // Errors as the protocol sends them: { "error": "…" }.
+    app.setErrorHandler((raw: FastifyError, request, reply) => {
+      const err = toTqError(raw)
+      const status = err.statusCode && err.statusCode >= 400
+        ? err.statusCode : 500
+      if (status >= 500) request.log.error({ err: raw }, 'request failed')
+      return reply.status(status).send({ error: status >= 500
+        ? `internal error; see the server log for request ${request.id}`
+        : err.message })
+    })
+
+    const doc = (summary: string) => ({ tags: ['open-inference-v2'], summary })
+    const versionOf = (p: { version: string }) => ({ version: Number(p.version) })
+
+    app.get('/v2', { schema: { ...doc('Server metadata'),
+      response: { 200: Type.Object({ name: Type.String(),
+        version: Type.String(), extensions: Type.Array(Type.String()) }) } },
+    }, async () => ({ name: 'tensorq', version: VERSION, extensions: [] }))
+
+    app.get('/v2/health/live', { schema: { ...doc('The server is live'),
+      response: { 200: Type.Object({ live: Type.Boolean() }) } },
+    }, async () => ({ live: true }))
+
+    app.get('/v2/health/ready', { schema: { ...doc('Redis and the store ' +
+      'answer'), response: { 200: Type.Object({ ready: Type.Boolean() }),
+      503: Type.Object({ ready: Type.Boolean() }) } },
+    }, async (_request, reply) => {
+      const { ok } = await readiness(deps)
+      return reply.status(ok ? 200 : 503).send({ ready: ok })
+    })
+
+    app.get('/v2/models/:name', { schema: { ...doc('Model metadata'), params: Name,
+      response: { 200: ModelMeta, 404: V2Error } },
+    }, async (request) => metadata(serve, deps, request.params.name, undefined))
+
+    app.get('/v2/models/:name/versions/:version', { schema: {
+      ...doc('Model version metadata'), params: NameVersion,
+      response: { 200: ModelMeta, 404: V2Error } },
+    }, async (request) => metadata(serve, deps, request.params.name,
+      versionOf(request.params)))
+
+    const Ready = Type.Object({ name: Type.String(), ready: Type.Boolean() })
+    app.get('/v2/models/:name/ready', { schema: {
+      ...doc('The model can answer'), params: Name,
+      response: { 200: Ready, 404: V2Error } },
+    }, async (request) => {
+      await resolveVersion(deps.store, request.params.name)
+      return { name: request.params.name, ready: true }
+    })
+
+    app.get('/v2/models/:name/versions/:version/ready', { schema: {
+      ...doc('The model version can answer'), params: NameVersion,
+      response: { 200: Ready, 404: V2Error } },
+    }, async (request) => {
+      await resolveVersion(deps.store, request.params.name,
+        versionOf(request.params))
+      return { name: request.params.name, ready: true }
+    })
+
+    const inferResponse = { 200: InferAnswer, 400: V2Error, 404: V2Error,
+      413: V2Error }
+    app.post('/v2/models/:name/infer', { schema: {
+      ...doc('Inference with production, else the latest version'), params: Name,
+      body: InferBody, response: inferResponse },
+    }, async (request) => infer(serve, deps, request.params.name, {},
+      request.body))
+
+    app.post('/v2/models/:name/versions/:version/infer', { schema: {
+      ...doc('Inference with a version'), params: NameVersion,
+      body: InferBody, response: inferResponse },
+    }, async (request) => infer(serve, deps, request.params.name,
+      versionOf(request.params), request.body))
+  }

@@ -1,0 +1,179 @@
+import {
+  Type, type FastifyPluginAsyncTypebox, type TSchema,
+} from '@fastify/type-provider-typebox'
+import type { FastifyError } from 'fastify'
+import { errors, withDetails } from '../../errors.ts'
+import type { LoadedModel } from '../../serving/model-cache.ts'
+import { resolveVersion, type VersionWanted } from '../../serving/resolve-version.ts'
+import {
+  predictInstances, withModel, type ServeDeps,
+} from '../../serving/serve-predict.ts'
+import { INPUT_NAME, columnsOf } from '../../serving/signature.ts'
+import type { AppDeps } from '../app.ts'
+import { toTqError } from '../error-handler.ts'
+import { serveDeps } from './models.ts'
+
+// TensorFlow Serving's REST predict API, for clients that speak it:
+//   POST /v1/models/{name}:predict
+//   POST /v1/models/{name}/versions/{v}:predict
+//   POST /v1/models/{name}/labels/{label}:predict   (a label is an alias)
+// Its model status is GET /v1/models/{name}, which tensorq's own answer
+// includes (model_version_status). The verb follows a colon in the last
+// path segment, so these routes take that segment whole and split it.
+
+const Body = Type.Object({
+  signature_name: Type.Optional(Type.String()),
+  instances: Type.Optional(Type.Array(Type.Unknown(), { minItems: 1,
+    maxItems: 100000 })),
+  inputs: Type.Optional(Type.Unknown()),
+}, { additionalProperties: false })
+
+const Answer = Type.Object({
+  predictions: Type.Optional(Type.Array(Type.Unknown())),
+  outputs: Type.Optional(Type.Array(Type.Unknown())),
+})
+
+const TfError = Type.Object({ error: Type.String() })
+
+function bad(message: string, path: string) {
+  return withDetails(new errors.RequestInvalid(message), { path })
+}
+
+/** Splits `name:predict`; only predict is served. */
+function verbOf(segment: string, path: string): string {
+  const at = segment.lastIndexOf(':')
+  const verb = at < 0 ? '' : segment.slice(at + 1)
+  if (verb === 'predict') return segment.slice(0, at)
+  if (verb === 'classify' || verb === 'regress') {
+    throw bad(`:${verb} is not served; use :predict`, path)
+  }
+  throw new errors.RouteNotFound(`no route for ${segment}; TensorFlow ` +
+    'Serving paths end in :predict')
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * Row format: each instance is a row, or for a model with one input an
+ * object naming it ({ "input": row }); a table model's instance may name
+ * its columns, and an image model's may be { "b64": … }.
+ */
+function rowsOfInstances(loaded: LoadedModel, instances: unknown[]): unknown[] {
+  if (columnsOf(loaded.manifest)) return instances
+  return instances.map((instance, i) => {
+    if (!isPlainObject(instance) || 'b64' in instance) return instance
+    const keys = Object.keys(instance)
+    if (keys.length === 1 && keys[0] === INPUT_NAME) return instance[INPUT_NAME]
+    throw bad(`instances[${i}]: the model has one input, named ` +
+      `${INPUT_NAME}; got ${keys.join(', ') || 'no names'}`, `instances[${i}]`)
+  })
+}
+
+/**
+ * Columnar format: `inputs` is the batch of rows, or an object naming the
+ * input ({ "input": rows }), or for a table model one list per column.
+ */
+function rowsOfInputs(loaded: LoadedModel, inputs: unknown): unknown[] {
+  const columns = columnsOf(loaded.manifest)
+  if (Array.isArray(inputs)) return inputs
+  if (!isPlainObject(inputs)) {
+    throw bad('inputs must be a list of rows or an object of named inputs',
+      'inputs')
+  }
+  if (!columns) {
+    const value = inputs[INPUT_NAME]
+    if (Object.keys(inputs).length === 1 && Array.isArray(value)) return value
+    throw bad(`inputs: the model has one input, named ${INPUT_NAME}, ` +
+      'holding a list of rows', 'inputs')
+  }
+
+  const lists = columns.map((c) => inputs[c])
+  const missing = columns.filter((_, i) => !Array.isArray(lists[i]))
+  if (missing.length > 0) {
+    throw bad(`inputs: give every column as a list; missing ` +
+      missing.join(', '), 'inputs')
+  }
+  const count = (lists[0] as unknown[]).length
+  const uneven = columns.find((_, i) => (lists[i] as unknown[]).length !== count)
+  if (uneven) {
+    throw bad(`inputs.${uneven}: every column must have ${count} values`,
+      `inputs.${uneven}`)
+  }
+  return Array.from({ length: count }, (_, r) => Object.fromEntries(
+    columns.map((c, i) => [c, (lists[i] as unknown[])[r]])))
+}
+
+async function tfPredict(serve: ServeDeps, deps: AppDeps, name: string,
+  wanted: VersionWanted, body: typeof Body.static) {
+  if ((body.instances === undefined) === (body.inputs === undefined)) {
+    throw bad('send either instances (rows) or inputs (columns)', 'body')
+  }
+  const version = await resolveVersion(deps.store, name, wanted)
+  return withModel(serve, name, version, async (loaded) => {
+    if (loaded.manifest.graph) {
+      throw bad(`${name} is a graph model; use POST /v1/models/${name}/` +
+        'predict with nodes', 'instances')
+    }
+    const columnar = body.inputs !== undefined
+    const rows = columnar ? rowsOfInputs(loaded, body.inputs)
+      : rowsOfInstances(loaded, body.instances!)
+    if (rows.length === 0) throw bad('there are no rows to predict', 'inputs')
+    const { predictions } = await predictInstances(serve, loaded, rows)
+    return columnar ? { outputs: predictions } : { predictions }
+  })
+}
+
+export const tfServingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
+  async (app, { deps }) => {
+    const serve = serveDeps(deps)
+    // Errors as TensorFlow Serving sends them: { "error": "…" }.
+    app.setErrorHandler((raw: FastifyError, request, reply) => {
+      const err = toTqError(raw)
+      const status = err.statusCode && err.statusCode >= 400
+        ? err.statusCode : 500
+      if (status >= 500) request.log.error({ err: raw }, 'request failed')
+      return reply.status(status).send({ error: status >= 500
+        ? `internal error; see the server log for request ${request.id}`
+        : err.message })
+    })
+
+    const schema = <P extends TSchema>(summary: string, params: P) => ({
+      tags: ['tensorflow-serving'],
+      summary,
+      params,
+      body: Body,
+      response: { 200: Answer, 400: TfError, 404: TfError, 413: TfError },
+    })
+
+    app.post('/v1/models/:target', {
+      schema: schema('TensorFlow Serving predict: {name}:predict',
+        Type.Object({ target: Type.String() })),
+    }, async (request) => {
+      const name = verbOf(request.params.target, 'params.target')
+      return tfPredict(serve, deps, name, {}, request.body)
+    })
+
+    app.post('/v1/models/:name/versions/:target', {
+      schema: schema('TensorFlow Serving predict with a version: {v}:predict',
+        Type.Object({ name: Type.String(), target: Type.String() })),
+    }, async (request) => {
+      const v = verbOf(request.params.target, 'params.target')
+      if (!/^[1-9][0-9]{0,8}$/.test(v)) {
+        throw bad(`${v} is not a version number`, 'params.version')
+      }
+      return tfPredict(serve, deps, request.params.name,
+        { version: Number(v) }, request.body)
+    })
+
+    app.post('/v1/models/:name/labels/:target', {
+      schema: schema('TensorFlow Serving predict with a label (an alias): ' +
+        '{label}:predict', Type.Object({ name: Type.String(),
+        target: Type.String() })),
+    }, async (request) => {
+      const alias = verbOf(request.params.target, 'params.target')
+      return tfPredict(serve, deps, request.params.name, { alias },
+        request.body)
+    })
+  }

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { test } from 'node:test'
+import { eventually, testEnv, useStack } from './helpers/harness.ts'
+
+// TensorFlow Serving's REST predict and the Open Inference Protocol v2,
+// sent the bodies their documents show, against a tensor model and a
+// model trained on a CSV table. Both must answer what /v1 predict does.
+
+const stack = useStack(testEnv())
+const { call } = stack
+
+const IRIS = readFileSync(new URL('./fixtures/iris.csv', import.meta.url),
+  'utf8')
+
+async function inject(method: 'GET' | 'POST', url: string, payload?: object) {
+  return call(method, url, payload)
+}
+
+async function train(model: string, dataset: string, units: number) {
+  const queued = await call('POST', '/v1/jobs', { model, dataset,
+    spec: { layers: [{ type: 'dense', units: 8, activation: 'relu' },
+      { type: 'dense', units, activation: 'softmax' }],
+    loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
+    training: { epochs: 2, batchSize: 16 } })
+  assert.equal(queued.status, 202, JSON.stringify(queued.body))
+  await eventually(async () => {
+    const { body } = await call('GET', `/v1/jobs/${queued.body.id}`)
+    return body.state === 'completed' ? body : undefined
+  }, 60_000, `${model} to train`)
+}
+
+let ready: Promise<void> | undefined
+function models(): Promise<void> {
+  ready ??= (async () => {
+    const rows = Array.from({ length: 90 }, (_, i) =>
+      ({ x: [i % 3, (i * 7) % 4, i % 5], y: `c${i % 3}` }))
+    const tensor = (await call('POST', '/v1/datasets', { name: 't', rows })).body.id
+    const res = await stack.api.app.inject({ method: 'POST',
+      url: '/v1/datasets?name=iris&label=species',
+      headers: { 'content-type': 'text/csv' }, payload: IRIS })
+    assert.equal(res.statusCode, 201, res.body)
+    await train('dense3', tensor, 3)
+    await train('iris', res.json().id, 3)
+  })()
+  return ready
+}
+
+const rows = [[1, 2, 3], [0, 1, 4]]
+
+function close(a: number[], b: number[]) {
+  assert.equal(a.length, b.length)
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6, `${v} vs ${b[i]}`))
+}
+
+test('TensorFlow Serving: row and columnar bodies, named or not', async () => {
+  await models()
+  const v1 = (await call('POST', '/v1/models/dense3/predict',
+    { instances: rows })).body.predictions
+
+  const row = await inject('POST', '/v1/models/dense3:predict',
+    { signature_name: 'serving_default', instances: rows })
+  assert.equal(row.status, 200, JSON.stringify(row.body))
+  close(row.body.predictions.flat(), v1.flat())
+
+  const named = await inject('POST', '/v1/models/dense3:predict',
+    { instances: rows.map((r) => ({ input: r })) })
+  close(named.body.predictions.flat(), v1.flat())
+
+  const columnar = await inject('POST', '/v1/models/dense3/versions/1:predict',
+    { inputs: rows })
+  close(columnar.body.outputs.flat(), v1.flat())
+  const columnarNamed = await inject('POST', '/v1/models/dense3:predict',
+    { inputs: { input: rows } })
+  close(columnarNamed.body.outputs.flat(), v1.flat())
+
+  await call('PUT', '/v1/models/dense3/aliases/stable', { version: 1 })
+  const label = await inject('POST', '/v1/models/dense3/labels/stable:predict',
+    { instances: rows })
+  close(label.body.predictions.flat(), v1.flat())
+
+  const status = await inject('GET', '/v1/models/dense3')
+  assert.deepEqual(status.body.model_version_status, [{ version: '1',
+    state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }])
+})
+
+test('TensorFlow Serving: a table model by columns', async () => {
+  await models()
+  const flowers = [
+    { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+    { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 },
+  ]
+  const v1 = (await call('POST', '/v1/models/iris/predict',
+    { instances: flowers })).body.predictions
+  const row = await inject('POST', '/v1/models/iris:predict',
+    { instances: flowers })
+  close(row.body.predictions.flat(), v1.flat())
+  const columns = Object.fromEntries(Object.keys(flowers[0]).map((k) =>
+    [k, flowers.map((f) => f[k as keyof typeof f])]))
+  const columnar = await inject('POST', '/v1/models/iris:predict',
+    { inputs: columns })
+  close(columnar.body.outputs.flat(), v1.flat())
+})
+
+test('TensorFlow Serving errors are { error }', async () => {
+  await models()
+  const cases: Array<[string, object, number, RegExp]> = [
+    ['/v1/models/nope:predict', { instances: rows }, 404, /no model nope/],
+    ['/v1/models/dense3:predict', { instances: [[1, 2]] }, 400,
+      /instances\[0\]/],
+    ['/v1/models/dense3:predict', { instances: rows, inputs: rows }, 400,
+      /either instances/],
+    ['/v1/models/dense3:classify', { instances: rows }, 400, /:predict/],
+    ['/v1/models/dense3/versions/7:predict', { instances: rows }, 404,
+      /no version 7/],
+    ['/v1/models/dense3:predict', { instances: [{ x: [1, 2, 3] }] }, 400,
+      /named input/],
+    ['/v1/models/dense3:predict', { instancez: rows }, 400, /instancez/],
+  ]
+  for (const [url, body, status, message] of cases) {
+    const res = await inject('POST', url, body)
+    assert.equal(res.status, status, `${url} ${JSON.stringify(res.body)}`)
+    assert.deepEqual(Object.keys(res.body), ['error'])
+    assert.match(res.body.error, message)
+  }
+})
+
+test('Open Inference Protocol v2: health, metadata, ready, infer', async () => {
+  await models()
+  assert.deepEqual((await inject('GET', '/v2/health/live')).body, { live: true })
+  assert.deepEqual((await inject('GET', '/v2/health/ready')).body,
+    { ready: true })
+  assert.equal((await inject('GET', '/v2')).body.name, 'tensorq')
+
+  const meta = (await inject('GET', '/v2/models/dense3')).body
+  assert.deepEqual(meta.inputs, [{ name: 'input', datatype: 'FP32',
+    shape: [-1, 3] }])
+  assert.deepEqual(meta.outputs.map((o: any) => [o.name, o.shape]),
+    [['output', [-1, 3]], ['class', [-1]]])
+  assert.deepEqual(meta.versions, ['1'])
+  assert.equal((await inject('GET', '/v2/models/dense3/versions/1')).status, 200)
+  assert.deepEqual((await inject('GET', '/v2/models/dense3/ready')).body,
+    { name: 'dense3', ready: true })
+  assert.equal((await inject('GET', '/v2/models/dense3/versions/1/ready'))
+    .status, 200)
+  assert.equal((await inject('GET', '/v2/models/nope/ready')).status, 404)
+
+  const v1 = (await call('POST', '/v1/models/dense3/predict',
+    { instances: rows })).body
+  const infer = await inject('POST', '/v2/models/dense3/infer', {
+    id: '42',
+    inputs: [{ name: 'input', shape: [2, 3], datatype: 'FP32',
+      data: rows.flat() }],
+    outputs: [{ name: 'output' }],
+  })
+  assert.equal(infer.status, 200, JSON.stringify(infer.body))
+  assert.equal(infer.body.model_name, 'dense3')
+  assert.equal(infer.body.model_version, '1')
+  assert.equal(infer.body.id, '42')
+  assert.equal(infer.body.outputs.length, 1)
+  assert.deepEqual(infer.body.outputs[0].shape, [2, 3])
+  assert.equal(infer.body.outputs[0].datatype, 'FP32')
+  close(infer.body.outputs[0].data, v1.predictions.flat())
+
+  // Nested data, INT32, and every output (the class names too).
+  const nested = await inject('POST', '/v2/models/dense3/versions/1/infer', {
+    inputs: [{ name: 'input', shape: [2, 3], datatype: 'INT32', data: rows }],
+  })
+  assert.deepEqual(nested.body.outputs[1], { name: 'class', datatype: 'BYTES',
+    shape: [2], data: v1.classes })
+})
+
+test('Open Inference Protocol v2: a table model takes its columns', async () => {
+  await models()
+  const meta = (await inject('GET', '/v2/models/iris')).body
+  assert.deepEqual(meta.inputs.map((i: any) => i.name),
+    ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'])
+  const v1 = (await call('POST', '/v1/models/iris/predict',
+    { instances: [[5.1, 3.5, 1.4, 0.2]] })).body.predictions
+  const infer = await inject('POST', '/v2/models/iris/infer', {
+    inputs: meta.inputs.map((i: any, k: number) => ({ name: i.name,
+      shape: [1], datatype: 'FP64', data: [[5.1, 3.5, 1.4, 0.2][k]] })),
+  })
+  assert.equal(infer.status, 200, JSON.stringify(infer.body))
+  close(infer.body.outputs[0].data, v1.flat())
+})
+
+test('Open Inference Protocol v2 errors are { error }', async () => {
+  await models()
+  const input = (over: object) => ({ inputs: [{ name: 'input',
+    shape: [1, 3], datatype: 'FP32', data: [1, 2, 3], ...over }] })
+  const cases: Array<[string, object, number, RegExp]> = [
+    ['/v2/models/nope/infer', input({}), 404, /no model nope/],
+    ['/v2/models/dense3/infer', input({ shape: [1, 4] }), 400,
+      /does not fit/],
+    ['/v2/models/dense3/infer', input({ data: [1, 2] }), 400, /holds 3/],
+    ['/v2/models/dense3/infer', input({ name: 'x' }), 400, /named input/],
+    ['/v2/models/dense3/infer', input({ datatype: 'FP8' }), 400, /FP8/],
+    ['/v2/models/dense3/infer', input({ data: [1, 'a', 3] }), 400,
+      /data\[1\]/],
+    ['/v2/models/dense3/infer', { ...input({}), outputs: [{ name: 'y' }] },
+      400, /no output y/],
+    ['/v2/models/dense3/infer', { inputs: [] }, 400, /inputs/],
+  ]
+  for (const [url, body, status, message] of cases) {
+    const res = await inject('POST', url, body)
+    assert.equal(res.status, status, `${url} ${JSON.stringify(res.body)}`)
+    assert.deepEqual(Object.keys(res.body), ['error'])
+    assert.match(res.body.error, message)
+  }
+})
