@@ -34,6 +34,8 @@ export const ConfigSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1024, default: 256 * MiB }),
   MODEL_CACHE_BYTES: Type.Integer({ minimum: 0, default: 512 * MiB }),
+  MODEL_REFRESH_MS: Type.Integer({ minimum: 0, maximum: 3_600_000,
+    default: 1000 }),
   BATCH_MAX_SIZE: Type.Integer({ minimum: 1, maximum: 65536, default: 256 }),
   BATCH_MAX_DELAY_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 0 }),
   MAX_MODEL_PARAMETERS: Type.Integer({ minimum: 1, default: 20_000_000 }),

@@ -7,7 +7,11 @@ import { eventually, testEnv, useStack } from './helpers/harness.ts'
 // moving the production alias while requests flow fails none of them;
 // /metrics counts all of it.
 
-const stack = useStack(testEnv(), { listen: true })
+// The client runs in the api's own process here, so it cannot send while
+// a predict call holds the event loop, which is what fills batches under
+// real load (npm run bench:serve shows that with the default of 0). A
+// window makes the merging certain for the test.
+const stack = useStack(testEnv({ BATCH_MAX_DELAY_MS: '20' }), { listen: true })
 const { call } = stack
 
 async function trainVersion(): Promise<number> {

@@ -15,6 +15,7 @@ import type { JobEvents } from '../queue/job-events.ts'
 import type { TrainingQueue } from '../queue/training-queue.ts'
 import type { ApiMetrics } from '../metrics/api-metrics.ts'
 import type { PredictBatcher } from '../serving/batcher.ts'
+import type { VersionResolver } from '../serving/resolve-version.ts'
 import type { ModelCache } from '../serving/model-cache.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
 import {
@@ -39,6 +40,7 @@ export interface AppDeps {
   events: JobEvents
   cache: ModelCache
   batcher: PredictBatcher
+  resolver: VersionResolver
   metrics: ApiMetrics
   /** The tfjs engine in use (gpu, node, wasm, cpu). */
   backend: string

@@ -8,6 +8,7 @@ import { TrainingQueue } from '../queue/training-queue.ts'
 import { ApiMetrics } from '../metrics/api-metrics.ts'
 import { PredictBatcher } from '../serving/batcher.ts'
 import { ModelCache } from '../serving/model-cache.ts'
+import { VersionResolver } from '../serving/resolve-version.ts'
 import { openStore } from '../store/open-store.ts'
 import { initBackend } from '../tf/backend.ts'
 
@@ -44,7 +45,8 @@ export async function createApi(config: Config, log: Logger):
     prefix: config.TENSORQ_QUEUE_PREFIX, log, readJob: (id) => queue.get(id) })
 
   const app = await buildApp({ config, log, store, redis, queue, events,
-    cache, batcher, metrics, backend })
+    cache, batcher, metrics, backend,
+    resolver: new VersionResolver(store, config.MODEL_REFRESH_MS) })
 
   let closing: Promise<void> | undefined
   const close = () => {

@@ -1,6 +1,6 @@
 import { errors, withDetails } from '../errors.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
-import { DEFAULT_ALIAS, readAlias } from './aliases.ts'
+import { DEFAULT_ALIAS, readAlias, readAliases } from './aliases.ts'
 import { listVersions } from './model-registry.ts'
 
 /** Which version a request asks for; at most one of the two is set. */
@@ -48,4 +48,69 @@ export async function resolveVersion(store: ArtifactStore, name: string,
     return production
   }
   return versions.at(-1)!
+}
+
+interface Known {
+  until: number
+  versions: Promise<number[]>
+  aliases: Promise<Record<string, number>>
+}
+
+/**
+ * Version resolution for predict requests, with each model's versions and
+ * aliases kept for `ttlMs` (MODEL_REFRESH_MS): reading them from the
+ * store on every request cost more than a small model's predict, and
+ * kept concurrent requests from reaching the batcher in the same turn.
+ * A new version or an alias moved by another api process shows within
+ * `ttlMs`, as TensorFlow Serving's poll of its model folder does; one
+ * moved through this process shows at once (invalidate). A version or
+ * alias the kept view lacks is looked up again before a 404.
+ */
+export class VersionResolver {
+  readonly #store: ArtifactStore
+  readonly #ttlMs: number
+  readonly #known = new Map<string, Known>()
+
+  constructor(store: ArtifactStore, ttlMs: number) {
+    this.#store = store
+    this.#ttlMs = ttlMs
+  }
+
+  async resolve(name: string, wanted: VersionWanted = {}): Promise<number> {
+    if (this.#ttlMs === 0) return resolveVersion(this.#store, name, wanted)
+    const known = this.#view(name)
+    const [versions, aliases] = await Promise.all([known.versions,
+      known.aliases])
+    const version = wanted.version ?? (wanted.alias !== undefined
+      ? aliases[wanted.alias] : aliases[DEFAULT_ALIAS] ?? versions.at(-1))
+    if (version !== undefined && versions.includes(version)) return version
+
+    // Not in the kept view: ask the store, which also words the 404.
+    this.invalidate(name)
+    return resolveVersion(this.#store, name, wanted)
+  }
+
+  /** Forgets what is kept of `name`, after a change through this api. */
+  invalidate(name: string): void {
+    this.#known.delete(name)
+  }
+
+  #view(name: string): Known {
+    const kept = this.#known.get(name)
+    if (kept && kept.until > Date.now()) return kept
+
+    const known: Known = {
+      until: Date.now() + this.#ttlMs,
+      versions: listVersions(this.#store, name),
+      aliases: readAliases(this.#store, name),
+    }
+    // A failed read is not kept: the next request tries again.
+    const forget = () => {
+      if (this.#known.get(name) === known) this.#known.delete(name)
+    }
+    known.versions.catch(forget)
+    known.aliases.catch(forget)
+    this.#known.set(name, known)
+    return known
+  }
 }

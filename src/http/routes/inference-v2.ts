@@ -3,9 +3,7 @@ import type { FastifyError } from 'fastify'
 import { sizeOf } from '../../data/dataset.ts'
 import { errors, withDetails } from '../../errors.ts'
 import type { LoadedModel } from '../../serving/model-cache.ts'
-import {
-  resolveVersion, versionsOf, type VersionWanted,
-} from '../../serving/resolve-version.ts'
+import { versionsOf, type VersionWanted } from '../../serving/resolve-version.ts'
 import {
   predictInstances, withModel, type ServeDeps,
 } from '../../serving/serve-predict.ts'
@@ -202,7 +200,7 @@ function tableRows(columns: string[], tensors: Tensor[]): unknown[] {
 
 async function infer(serve: ServeDeps, deps: AppDeps, name: string,
   wanted: VersionWanted, body: typeof InferBody.static) {
-  const version = await resolveVersion(deps.store, name, wanted)
+  const version = await deps.resolver.resolve(name, wanted)
   return withModel(serve, name, version, async (loaded) => {
     if (loaded.manifest.graph) {
       throw bad(`${name} is a graph model; use POST /v1/models/${name}/` +
@@ -240,7 +238,7 @@ async function infer(serve: ServeDeps, deps: AppDeps, name: string,
 async function metadata(serve: ServeDeps, deps: AppDeps, name: string,
   wanted: VersionWanted | undefined) {
   const versions = await versionsOf(deps.store, name)
-  const version = await resolveVersion(deps.store, name, wanted ?? {})
+  const version = await deps.resolver.resolve(name, wanted ?? {})
   return withModel(serve, name, version, async (loaded) => ({
     name,
     versions: (wanted ? [version] : versions).map(String),
@@ -299,7 +297,7 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       ...doc('The model can answer'), params: Name,
       response: { 200: Ready, 404: V2Error } },
     }, async (request) => {
-      await resolveVersion(deps.store, request.params.name)
+      await deps.resolver.resolve(request.params.name)
       return { name: request.params.name, ready: true }
     })
 
@@ -307,7 +305,7 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       ...doc('The model version can answer'), params: NameVersion,
       response: { 200: Ready, 404: V2Error } },
     }, async (request) => {
-      await resolveVersion(deps.store, request.params.name,
+      await deps.resolver.resolve(request.params.name,
         versionOf(request.params))
       return { name: request.params.name, ready: true }
     })

@@ -178,6 +178,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
           'the alias first'), { aliases: pointing })
       }
       await deleteVersion(store, name, version)
+      deps.resolver.invalidate(name)
       deps.cache.forget(name, version)
       return reply.status(204).send(null)
     })
@@ -232,6 +233,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       const version = await resolveVersion(store, name,
         { version: request.body.version, versionPath: 'version' })
       await writeAlias(store, name, alias, version)
+      deps.resolver.invalidate(name)
       request.log.info({ model: name, alias, version }, 'alias moved')
       return { name, alias, version }
     })
@@ -249,6 +251,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       const { name, alias } = request.params
       await resolveVersion(store, name, { alias })
       await removeAlias(store, name, alias)
+      deps.resolver.invalidate(name)
       return reply.status(204).send(null)
     })
 
@@ -269,7 +272,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       },
     }, async (request) => {
       const { name } = request.params
-      const version = await resolveVersion(store, name,
+      const version = await deps.resolver.resolve(name,
         wantedOf(request.query))
       const { instances, nodes } = request.body
 

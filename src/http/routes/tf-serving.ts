@@ -4,7 +4,7 @@ import {
 import type { FastifyError } from 'fastify'
 import { errors, withDetails } from '../../errors.ts'
 import type { LoadedModel } from '../../serving/model-cache.ts'
-import { resolveVersion, type VersionWanted } from '../../serving/resolve-version.ts'
+import type { VersionWanted } from '../../serving/resolve-version.ts'
 import {
   predictInstances, withModel, type ServeDeps,
 } from '../../serving/serve-predict.ts'
@@ -110,7 +110,7 @@ async function tfPredict(serve: ServeDeps, deps: AppDeps, name: string,
   if ((body.instances === undefined) === (body.inputs === undefined)) {
     throw bad('send either instances (rows) or inputs (columns)', 'body')
   }
-  const version = await resolveVersion(deps.store, name, wanted)
+  const version = await deps.resolver.resolve(name, wanted)
   return withModel(serve, name, version, async (loaded) => {
     if (loaded.manifest.graph) {
       throw bad(`${name} is a graph model; use POST /v1/models/${name}/` +

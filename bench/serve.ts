@@ -1,0 +1,143 @@
+// Predict throughput over HTTP with batching off and on, against the
+// HTTP ceiling (a no-op route through the same stack) and in-process
+// model.predict, at 1, 16 and 64 concurrent connections, one row per
+// request (autocannon).
+//
+//   npm run bench:serve        (BENCH_SECONDS per run, 5 by default)
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { pino } from 'pino'
+import { mnistSplit } from '../scripts/mnist-split.ts'
+import { ModelCache } from '../src/serving/model-cache.ts'
+import { openStore } from '../src/store/open-store.ts'
+import { tf } from '../src/tf/backend.ts'
+import {
+  cleanUp, eventually, startTestApi, startTestWorker, testEnv,
+} from '../test/helpers/harness.ts'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const CONCURRENCY = [1, 16, 64]
+const env = testEnv()
+
+/** Trains the models once, through the api and a worker. */
+async function train(): Promise<void> {
+  const api = await startTestApi(env)
+  const worker = await startTestWorker(env)
+  const post = async (url: string, payload: object) => {
+    const res = await api.app.inject({ method: 'POST', url, payload })
+    if (res.statusCode >= 300) throw new Error(`${url}: ${res.body}`)
+    return res.json()
+  }
+  try {
+    const { train: digits } = mnistSplit(1000)
+    const dataset = (await post('/v1/datasets', { name: 'mnist',
+      rows: digits.map((d) => ({ x: d.pixels, y: d.label })) })).id
+    const mlp = (units: number[]) => ({
+      layers: [...units.map((u) => ({ type: 'dense', units: u,
+        activation: 'relu' })), { type: 'dense', units: 10,
+        activation: 'softmax' }],
+      loss: 'categoricalCrossentropy', optimizer: { type: 'adam' },
+    })
+    for (const [model, units] of [['mnist-mlp', [128]],
+      ['mnist-wide', [2048, 2048]]] as const) {
+      const job = await post('/v1/jobs', { model, dataset,
+        spec: mlp([...units]), training: { epochs: 1, batchSize: 64 } })
+      await eventually(async () => {
+        const res = await api.app.inject(`/v1/jobs/${job.id}`)
+        return res.json().state === 'completed' ? true : undefined
+      }, 300_000, `${model} to train`)
+    }
+  } finally {
+    await worker.stop()
+    await api.close()
+  }
+}
+
+async function startApi(batchRows: number):
+  Promise<{ url: string; child: ChildProcess }> {
+  const script = fileURLToPath(new URL('./serve-api.ts', import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, ...env, BATCH_MAX_SIZE: String(batchRows),
+      LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))
+    child.once('exit', (code) => reject(new Error(`api exited ${code}`)))
+  })
+  return { url, child }
+}
+
+interface Run { rps: number; p50: number; p99: number; errors: number }
+
+async function load(url: string, path: string, body: string,
+  connections: number): Promise<Run> {
+  const result = await autocannon({ url: url + path, method: 'POST',
+    headers: { 'content-type': 'application/json' }, body, connections,
+    duration: SECONDS })
+  return { rps: result.requests.average, p50: result.latency.p50,
+    p99: result.latency.p99, errors: result.errors + result.non2xx }
+}
+
+/** Rows per second of one-row model.predict calls in this process. */
+async function inProcess(model: string, pixels: number[]): Promise<number> {
+  const cache = new ModelCache({ store: openStore(env.TENSORQ_STORE),
+    maxBytes: 1 << 30, log: pino({ level: 'silent' }) })
+  const rate = await cache.use(model, 1, (loaded) => {
+    const until = Date.now() + SECONDS * 1000
+    let n = 0
+    while (Date.now() < until) {
+      tf.tidy(() => (loaded.model.predict(tf.tensor2d(pixels, [1, 784])) as
+        tf.Tensor).dataSync())
+      n++
+    }
+    return n / SECONDS
+  })
+  cache.close()
+  return rate!
+}
+
+await train()
+const { test: held } = mnistSplit(1000)
+const body = JSON.stringify({ instances: [held[0].pixels] })
+const results: string[] = []
+const row = (what: string, c: number | string, r: Run) =>
+  results.push(`| ${what} | ${c} | ${r.rps.toFixed(0)} | ${r.p50} | ` +
+    `${r.p99} | ${r.errors} |`)
+
+try {
+  for (const [label, rows] of [['batching off', 1], ['batching on', 256]] as const) {
+    const api = await startApi(rows)
+    try {
+      for (const model of ['mnist-mlp', 'mnist-wide']) {
+        const path = `/v1/models/${model}/predict`
+        await load(api.url, path, body, 4) // warm: load the model, JIT
+        for (const c of CONCURRENCY) {
+          row(`${model}, ${label}`, c, await load(api.url, path, body, c))
+        }
+      }
+      if (rows === 1) {
+        for (const c of CONCURRENCY) {
+          row('no-op route (ceiling)', c,
+            await load(api.url, '/bench/noop', body, c))
+        }
+      }
+    } finally {
+      api.child.kill('SIGTERM')
+      await new Promise((r) => api.child.once('exit', r))
+    }
+  }
+  for (const model of ['mnist-mlp', 'mnist-wide']) {
+    const rate = await inProcess(model, held[0].pixels)
+    results.push(`| ${model}, in-process model.predict | – | ` +
+      `${rate.toFixed(0)} | | | |`)
+  }
+} finally {
+  await cleanUp(env)
+}
+
+console.log(`\n${SECONDS} s per run, one 784-value row per request\n`)
+console.log('| what | connections | requests/s | p50 ms | p99 ms | errors |')
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
+for (const line of results) console.log(line)
