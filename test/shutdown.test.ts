@@ -18,7 +18,7 @@ test('SIGTERM mid-training: the job is handed back and resumed', async (t) => {
     spec: { layers: [{ type: 'dense', units: 64, activation: 'relu' },
       { type: 'dense', units: 2, activation: 'softmax' }],
     loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
-    training: { epochs: 10, batchSize: 16 },
+    training: { epochs: 10, batchSize: 16, validationSplit: 0.1 },
   })).body.id
 
   const first = await startTestWorker(env)
@@ -38,6 +38,7 @@ test('SIGTERM mid-training: the job is handed back and resumed', async (t) => {
   assert.equal(first.logs.filter((l) => l.msg === 'job failed').length, 0)
   const waiting = await call('GET', `/v1/jobs/${id}`)
   assert.equal(waiting.body.state, 'queued')
+  assert.equal(waiting.body.history.length, handed.epoch)
 
   const second = await startTestWorker(env)
   try {
@@ -53,6 +54,9 @@ test('SIGTERM mid-training: the job is handed back and resumed', async (t) => {
     assert.ok((resumed.epoch as number) >= 2)
     assert.deepEqual(done.history.map((r: any) => r.epoch),
       Array.from({ length: 10 }, (_, i) => i + 1))
+    // The epoch cut short was trained again in full: every row has its
+    // validation loss, which tfjs computes after an epoch's last batch.
+    for (const row of done.history) assert.ok('val_loss' in row, JSON.stringify(row))
     const model = await call('GET', '/v1/models/handed-back')
     assert.equal(model.body.versions.length, 1)
   } finally {

@@ -51,6 +51,13 @@ type TrainingJob = Job<TrainingJobData, TrainingResult>
  */
 interface Divergence {
   epoch?: number
+  /** The loss that was not finite. */
+  loss?: number
+  /**
+   * Set when training stopped after a batch: tfjs still ends the epoch
+   * (onEpochEnd) though only part of it ran, and that part is no epoch.
+   */
+  midEpoch?: boolean
   /** Date.now() past which training stops. */
   deadline: number
   timedOut?: boolean
@@ -86,19 +93,18 @@ function callbacks(
     onBatchEnd: async (_batch, logs) => {
       if (logs && !Number.isFinite(logs.loss)) {
         divergence.epoch = epochNow
-        model.stopTraining = true
+        divergence.loss = logs.loss
       }
-      if (cancel.requested) model.stopTraining = true
-      if (deps.draining.requested) {
-        divergence.drained = true
-        model.stopTraining = true
-      }
-      if (Date.now() > divergence.deadline) {
-        divergence.timedOut = true
-        model.stopTraining = true
-      }
+      if (deps.draining.requested) divergence.drained = true
+      if (Date.now() > divergence.deadline) divergence.timedOut = true
+      const stop = divergence.epoch !== undefined || cancel.requested ||
+        divergence.drained || divergence.timedOut
+      if (!stop) return
+      divergence.midEpoch = true
+      model.stopTraining = true
     },
     onEpochEnd: async (epoch, logs = {}) => {
+      if (divergence.midEpoch) return
       const row: HistoryRow = { epoch: epoch + 1, ...logs }
       history.push(row)
       const { loss, ...metrics } = logs
@@ -186,7 +192,7 @@ async function fit(
   }
   if (divergence.epoch !== undefined) {
     throw new errors.JobDiverged(`training diverged: the loss became ` +
-      `${history.at(-1)?.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
+      `${divergence.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
       'lower the learning rate or check the data')
   }
 }
