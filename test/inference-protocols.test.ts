@@ -17,9 +17,10 @@ async function inject(method: 'GET' | 'POST', url: string, payload?: object) {
   return call(method, url, payload)
 }
 
-async function train(model: string, dataset: string, units: number) {
+async function train(model: string, dataset: string, units: number,
+  first: object[] = []) {
   const queued = await call('POST', '/v1/jobs', { model, dataset,
-    spec: { layers: [{ type: 'dense', units: 8, activation: 'relu' },
+    spec: { layers: [...first, { type: 'dense', units: 8, activation: 'relu' },
       { type: 'dense', units, activation: 'softmax' }],
     loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
     training: { epochs: 2, batchSize: 16 } })
@@ -42,6 +43,10 @@ function models(): Promise<void> {
     assert.equal(res.statusCode, 201, res.body)
     await train('dense3', tensor, 3)
     await train('iris', res.json().id, 3)
+    const grids = (await call('POST', '/v1/datasets', { name: 'g',
+      rows: rows.map((r) => ({ x: [r.x, r.x.map((v) => v * 2)], y: r.y })) }))
+      .body.id
+    await train('grid', grids, 3, [{ type: 'flatten' }])
   })()
   return ready
 }
@@ -170,6 +175,19 @@ test('Open Inference Protocol v2: health, metadata, ready, infer', async () => {
     shape: [2], data: v1.classes })
 })
 
+test('Open Inference Protocol v2: a model whose input has two dimensions', async () => {
+  await models()
+  const grid = [[1, 2, 3], [2, 4, 6]]
+  const v1 = (await call('POST', '/v1/models/grid/predict',
+    { instances: [grid] })).body.predictions
+  for (const data of [grid.flat(), grid]) {
+    const infer = await inject('POST', '/v2/models/grid/infer', { inputs: [
+      { name: 'input', shape: [1, 2, 3], datatype: 'FP32', data }] })
+    assert.equal(infer.status, 200, JSON.stringify(infer.body))
+    close(infer.body.outputs[0].data, v1.flat())
+  }
+})
+
 test('Open Inference Protocol v2: a table model takes its columns', async () => {
   await models()
   const meta = (await inject('GET', '/v2/models/iris')).body
@@ -187,6 +205,13 @@ test('Open Inference Protocol v2: a table model takes its columns', async () => 
 
 test('Open Inference Protocol v2 errors are { error }', async () => {
   await models()
+  // Nested far deeper than any shape: refused, not a stack overflow.
+  const deep = '[1, 2, ' + '['.repeat(10000) + ']'.repeat(10000) + ']'
+  const res = await stack.api.app.inject({ method: 'POST',
+    url: '/v2/models/dense3/infer', headers: { 'content-type':
+      'application/json' }, payload: '{"inputs": [{"name": "input", ' +
+      `"shape": [1, 3], "datatype": "FP32", "data": ${deep}}]}` })
+  assert.equal(res.statusCode, 400, res.body)
   const input = (over: object) => ({ inputs: [{ name: 'input',
     shape: [1, 3], datatype: 'FP32', data: [1, 2, 3], ...over }] })
   const cases: Array<[string, object, number, RegExp]> = [
@@ -201,6 +226,14 @@ test('Open Inference Protocol v2 errors are { error }', async () => {
     ['/v2/models/dense3/infer', { ...input({}), outputs: [{ name: 'y' }] },
       400, /no output y/],
     ['/v2/models/dense3/infer', { inputs: [] }, 400, /inputs/],
+    ['/v2/models/dense3/infer', input({ data: [1, 2, [3, [[]]]] }), 400,
+      /deeper than its shape/],
+    ['/v2/models/dense3/infer', input({ datatype: 'INT8',
+      data: [1, 0.5, 3] }), 400, /data\[1\] is not a INT8/],
+    ['/v2/models/dense3/infer', input({ extra: 1 }), 400, /extra/],
+    ['/v2/models/iris/infer', { inputs: ['sepal_length', 'sepal_width',
+      'petal_length', 'petal_width', 'sepal_length'].map((name) => ({ name,
+      shape: [1], datatype: 'FP32', data: [1] })) }, 400, /more than once/],
   ]
   for (const [url, body, status, message] of cases) {
     const res = await inject('POST', url, body)

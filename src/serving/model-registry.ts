@@ -78,16 +78,25 @@ export async function listVersions(
  * holding a marker, so the next publish cannot claim it, and whatever a
  * client cached under that number (the artifacts are served as
  * immutable) stays true. The tombstone is written first, so a crash
- * midway leaves the version hidden, never half there.
+ * midway leaves the version hidden, never half there. False, deleting
+ * nothing, when `stillFree` says an alias took the version meanwhile.
  */
 export async function deleteVersion(store: ArtifactStore, name: string,
-  version: number): Promise<void> {
-  await store.write(`${deletedKey(name)}/${version}`, '')
+  version: number, stillFree: () => Promise<boolean>): Promise<boolean> {
+  const tombstone = `${deletedKey(name)}/${version}`
+  await store.write(tombstone, '')
+  // Asked again once the version is hidden: an alias written meanwhile
+  // (whose own check ran before the tombstone) keeps the version.
+  if (!(await stillFree())) {
+    await store.remove(tombstone)
+    return false
+  }
   const prefix = versionKey(name, version)
   await store.write(`${prefix}/deleted`, new Date().toISOString())
   for (const file of ['model.json', WEIGHTS_FILE, 'manifest.json']) {
     await store.remove(`${prefix}/${file}`)
   }
+  return true
 }
 
 /** One stored file of a version (model.json, its weights), or undefined. */

@@ -30,7 +30,7 @@ const TensorIn = Type.Object({
   datatype: Type.String(),
   parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   data: Type.Array(Type.Unknown()),
-})
+}, { additionalProperties: false })
 
 const InferBody = Type.Object({
   id: Type.Optional(Type.String()),
@@ -82,8 +82,41 @@ function bad(message: string, path: string) {
   return withDetails(new errors.RequestInvalid(message), { path })
 }
 
-function flatten(data: unknown[]): unknown[] {
-  return data.some(Array.isArray) ? (data as unknown[]).flat(Infinity) : data
+/**
+ * The values of `data`, flat or nested as its shape, in row-major order;
+ * undefined when it nests deeper than the shape or holds empty lists.
+ * Iterative: a body nested thousands deep must not exhaust the stack.
+ */
+function flatten(data: unknown[], depth: number): unknown[] | undefined {
+  if (!data.some(Array.isArray)) return data
+  const out: unknown[] = []
+  const stack: Array<[unknown[], number, number]> = [[data, 0, 1]]
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]
+    const [list, i, level] = top
+    if (i >= list.length) {
+      stack.pop()
+      continue
+    }
+    top[1] = i + 1
+    const value = list[i]
+    if (!Array.isArray(value)) {
+      out.push(value)
+      continue
+    }
+    if (level >= depth || value.length === 0) return undefined
+    stack.push([value, 0, level + 1])
+  }
+  return out
+}
+
+/** A flat row as the nested arrays of `shape`. */
+function nest(flat: unknown[], shape: number[]): unknown {
+  if (shape.length <= 1) return flat
+  const [, ...inner] = shape
+  const step = flat.length / shape[0]
+  return Array.from({ length: shape[0] }, (_, i) =>
+    nest(flat.slice(i * step, (i + 1) * step), inner))
 }
 
 function outputShape(loaded: LoadedModel): number[] {
@@ -116,7 +149,11 @@ function outputsMeta(loaded: LoadedModel) {
 
 /** Checks one tensor's shape against its data; returns the flat data. */
 function checkedData(tensor: Tensor, at: string): unknown[] {
-  const data = flatten(tensor.data)
+  const data = flatten(tensor.data, tensor.shape.length)
+  if (!data) {
+    throw bad(`${at}: data nests deeper than its shape ` +
+      `[${tensor.shape.join(', ')}], or holds an empty list`, `${at}.data`)
+  }
   const size = tensor.shape.reduce((a, b) => a * b, 1)
   if (data.length !== size) {
     throw bad(`${at}: shape [${tensor.shape.join(', ')}] holds ${size} ` +
@@ -127,11 +164,15 @@ function checkedData(tensor: Tensor, at: string): unknown[] {
     throw bad(`${at}: datatype ${tensor.datatype} is not one of ` +
       `${NUMERIC.join(', ')}, BYTES`, `${at}.datatype`)
   }
-  const notNumber = data.findIndex((v) => typeof v !== 'number' &&
-    typeof v !== 'boolean')
-  if (notNumber >= 0) {
-    throw bad(`${at}: data[${notNumber}] is not a number`,
-      `${at}.data[${notNumber}]`)
+  const fits = tensor.datatype === 'BOOL'
+    ? (v: unknown) => typeof v === 'boolean' || v === 0 || v === 1
+    : tensor.datatype.includes('INT')
+      ? (v: unknown) => Number.isInteger(v)
+      : (v: unknown) => typeof v === 'number'
+  const wrong = data.findIndex((v) => !fits(v))
+  if (wrong >= 0) {
+    throw bad(`${at}: data[${wrong}] is not a ${tensor.datatype} value`,
+      `${at}.data[${wrong}]`)
   }
   return data.map(Number)
 }
@@ -153,7 +194,7 @@ function tensorRows(loaded: LoadedModel, tensors: Tensor[]): unknown[][] {
   const data = checkedData(tensor, at)
   const size = sizeOf(inputShape)
   return Array.from({ length: tensor.shape[0] }, (_, r) =>
-    data.slice(r * size, (r + 1) * size))
+    nest(data.slice(r * size, (r + 1) * size), inputShape) as unknown[])
 }
 
 /** A table model's rows: one input per column, or all of them as input. */
@@ -170,6 +211,10 @@ function tableRows(columns: string[], tensors: Tensor[]): unknown[] {
   }
 
   const byName = new Map(tensors.map((t, i) => [t.name, i]))
+  if (byName.size < tensors.length) {
+    const twice = tensors.find((t, i) => byName.get(t.name) !== i)!
+    throw bad(`inputs: ${twice.name} is given more than once`, 'inputs')
+  }
   const unknown = tensors.find((t) => !columns.includes(t.name))
   if (unknown) {
     throw bad(`inputs: the model has no input ${unknown.name}; its inputs ` +

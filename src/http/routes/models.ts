@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors, withDetails } from '../../errors.ts'
 import {
-  DEFAULT_ALIAS, readAliases, removeAlias, writeAlias,
+  DEFAULT_ALIAS, readAlias, readAliases, removeAlias, writeAlias,
 } from '../../serving/aliases.ts'
 import {
   deleteVersion, listModels, listVersions, readArtifactFile, readManifest,
@@ -169,15 +169,19 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       const { name } = request.params
       const version = await resolveVersion(store, name,
         { version: Number(request.params.version) })
-      const pointing = Object.entries(await readAliases(store, name))
-        .filter(([, v]) => v === version).map(([alias]) => alias)
-      if (pointing.length > 0) {
-        throw withDetails(new errors.ModelVersionAliased(`model ${name} ` +
-          `version ${version} is what ${pointing.join(', ')} ` +
-          `${pointing.length === 1 ? 'points' : 'point'} at; move ` +
-          'the alias first'), { aliases: pointing })
-      }
-      await deleteVersion(store, name, version)
+      const aliased = () => withDetails(new errors.ModelVersionAliased(
+        `model ${name} version ${version} is what ${pointing.join(', ')} ` +
+        `${pointing.length === 1 ? 'points' : 'point'} at; move the alias ` +
+        'first'), { aliases: pointing })
+      const pointingAt = async () => Object.entries(await readAliases(store,
+        name)).filter(([, v]) => v === version).map(([alias]) => alias)
+      let pointing = await pointingAt()
+      if (pointing.length > 0) throw aliased()
+      const deleted = await deleteVersion(store, name, version, async () => {
+        pointing = await pointingAt()
+        return pointing.length === 0
+      })
+      if (!deleted) throw aliased()
       deps.resolver.invalidate(name)
       deps.cache.forget(name, version)
       return reply.status(204).send(null)
@@ -234,6 +238,13 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         { version: request.body.version, versionPath: 'version' })
       await writeAlias(store, name, alias, version)
       deps.resolver.invalidate(name)
+      // A delete of the version may have raced this write, each checking
+      // before the other wrote: then the alias is taken back.
+      if (!(await listVersions(store, name)).includes(version)) {
+        await removeAlias(store, name, alias)
+        throw withDetails(new errors.ModelVersionNotFound(`model ${name} ` +
+          `version ${version} was deleted meanwhile`), { path: 'version' })
+      }
       request.log.info({ model: name, alias, version }, 'alias moved')
       return { name, alias, version }
     })
@@ -249,7 +260,11 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       },
     }, async (request, reply) => {
       const { name, alias } = request.params
-      await resolveVersion(store, name, { alias })
+      await versionsOf(store, name)
+      if ((await readAlias(store, name, alias)) === undefined) {
+        throw withDetails(new errors.ModelAliasNotFound(`model ${name} has ` +
+          `no alias ${alias}`), { path: 'params.alias' })
+      }
       await removeAlias(store, name, alias)
       deps.resolver.invalidate(name)
       return reply.status(204).send(null)
