@@ -111,11 +111,12 @@ function callbacks(
       const progress: TrainingProgress = {
         backend, epoch: epoch + 1, epochs, loss, metrics,
       }
-      await job.log(JSON.stringify(row))
-      await job.updateProgress(progress)
-      // A worker that dies from here on costs the job this epoch at most.
+      // Stored before it is shown: an epoch a client has seen is one a
+      // worker dying from here on does not lose.
       await saveCheckpoint(deps.store, job.id!, model,
         { epoch: epoch + 1, history })
+      await job.log(JSON.stringify(row))
+      await job.updateProgress(progress)
       log.info({ epoch: epoch + 1, epochs, loss, metrics }, 'epoch finished')
     },
   }, 'auto')
