@@ -117,6 +117,25 @@ export function errorHandler(
   })
 }
 
+/**
+ * The error handler of the TensorFlow Serving and Open Inference routes:
+ * the same status and message as errorHandler, in the body those
+ * protocols' clients read, `{ "error": "…" }`.
+ */
+export function protocolErrorHandler(
+  raw: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const err = toTqError(raw)
+  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
+  if (status >= 500) request.log.error({ err: err.cause ?? raw }, 'request failed')
+  else request.log.info({ code: err.code, reason: err.message }, 'request rejected')
+  return reply.status(status).send({ error: status >= 500
+    ? `internal error; see the server log for request ${request.id}`
+    : err.message })
+}
+
 /** Answers requests that match no route with a catalogue 404. */
 export function notFoundHandler(
   request: FastifyRequest,

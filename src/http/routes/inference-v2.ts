@@ -1,5 +1,4 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyError } from 'fastify'
 import { sizeOf } from '../../data/dataset.ts'
 import { errors, withDetails } from '../../errors.ts'
 import type { LoadedModel } from '../../serving/model-cache.ts'
@@ -11,7 +10,7 @@ import {
   CLASS_OUTPUT_NAME, INPUT_NAME, OUTPUT_NAME, columnsOf,
 } from '../../serving/signature.ts'
 import { VERSION, type AppDeps } from '../app.ts'
-import { toTqError } from '../error-handler.ts'
+import { protocolErrorHandler } from '../error-handler.ts'
 import { readiness } from './health.ts'
 import { serveDeps } from './models.ts'
 
@@ -297,15 +296,7 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async (app, { deps }) => {
     const serve = serveDeps(deps)
     // Errors as the protocol sends them: { "error": "…" }.
-    app.setErrorHandler((raw: FastifyError, request, reply) => {
-      const err = toTqError(raw)
-      const status = err.statusCode && err.statusCode >= 400
-        ? err.statusCode : 500
-      if (status >= 500) request.log.error({ err: raw }, 'request failed')
-      return reply.status(status).send({ error: status >= 500
-        ? `internal error; see the server log for request ${request.id}`
-        : err.message })
-    })
+    app.setErrorHandler(protocolErrorHandler)
 
     const doc = (summary: string) => ({ tags: ['open-inference-v2'], summary })
     const versionOf = (p: { version: string }) => ({ version: Number(p.version) })

@@ -1,7 +1,6 @@
 import {
   Type, type FastifyPluginAsyncTypebox, type TSchema,
 } from '@fastify/type-provider-typebox'
-import type { FastifyError } from 'fastify'
 import { errors, withDetails } from '../../errors.ts'
 import type { LoadedModel } from '../../serving/model-cache.ts'
 import type { VersionWanted } from '../../serving/resolve-version.ts'
@@ -10,7 +9,7 @@ import {
 } from '../../serving/serve-predict.ts'
 import { INPUT_NAME, columnsOf } from '../../serving/signature.ts'
 import type { AppDeps } from '../app.ts'
-import { toTqError } from '../error-handler.ts'
+import { protocolErrorHandler } from '../error-handler.ts'
 import { serveDeps } from './models.ts'
 
 // TensorFlow Serving's REST predict API, for clients that speak it:
@@ -129,15 +128,7 @@ export const tfServingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async (app, { deps }) => {
     const serve = serveDeps(deps)
     // Errors as TensorFlow Serving sends them: { "error": "…" }.
-    app.setErrorHandler((raw: FastifyError, request, reply) => {
-      const err = toTqError(raw)
-      const status = err.statusCode && err.statusCode >= 400
-        ? err.statusCode : 500
-      if (status >= 500) request.log.error({ err: raw }, 'request failed')
-      return reply.status(status).send({ error: status >= 500
-        ? `internal error; see the server log for request ${request.id}`
-        : err.message })
-    })
+    app.setErrorHandler(protocolErrorHandler)
 
     const schema = <P extends TSchema>(summary: string, params: P) => ({
       tags: ['tensorflow-serving'],
