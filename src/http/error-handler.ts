@@ -77,19 +77,21 @@ export function toTqError(err: FastifyError): TqError {
   return internal
 }
 
+interface Judged {
+  err: TqError
+  status: number
+  /** Ours, not the client's: its message stays in the log. */
+  unexpected: boolean
+}
+
 /**
- * The one error handler. Status: what the error carries if 400 or above,
- * else 500. Logging: an unexpected error is ours and goes out at error
- * with its stack; a 503 the catalogue raises on purpose (Redis away) at
- * warn; a 4xx is the client's and goes out at info, so that bad requests
- * cannot flood the error log. An unexpected error's message stays in the
- * log, never the reply: only messages tensorq wrote for clients go out.
+ * Status: what the error carries if 400 or above, else 500. Logging: an
+ * unexpected error is ours and goes out at error with its stack; a 503
+ * the catalogue raises on purpose (Redis away) at warn; a 4xx is the
+ * client's and goes out at info, so that bad requests cannot flood the
+ * error log.
  */
-export function errorHandler(
-  raw: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
+function judge(raw: FastifyError, request: FastifyRequest): Judged {
   const err = toTqError(raw)
   const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
 
@@ -104,36 +106,48 @@ export function errorHandler(
     request.log.info({ code: err.code, reason: err.message },
       'request rejected')
   }
+  return { err, status, unexpected }
+}
 
-  const reason = STATUS_CODES[status] ?? 'Error'
+function hiddenMessage(status: number, request: FastifyRequest): string {
+  const reason = (STATUS_CODES[status] ?? 'Error').toLowerCase()
+  return `${reason}; see the server log for request ${request.id}`
+}
+
+/**
+ * The one error handler (see judge for status and logging). An
+ * unexpected error's message stays in the log, never the reply: only
+ * messages tensorq wrote for clients go out.
+ */
+export function errorHandler(
+  raw: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const { err, status, unexpected } = judge(raw, request)
   return reply.status(status).send({
     statusCode: status,
     code: err.code,
-    error: reason,
-    message: unexpected
-      ? `${reason.toLowerCase()}; see the server log for request ${request.id}`
-      : err.message,
+    error: STATUS_CODES[status] ?? 'Error',
+    message: unexpected ? hiddenMessage(status, request) : err.message,
     details: unexpected ? undefined : err.details,
   })
 }
 
 /**
  * The error handler of the TensorFlow Serving and Open Inference routes:
- * the same status and message as errorHandler, in the body those
- * protocols' clients read, `{ "error": "…" }`.
+ * errorHandler's status and message, in the body those protocols'
+ * clients read, `{ "error": "…" }`.
  */
 export function protocolErrorHandler(
   raw: FastifyError,
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const err = toTqError(raw)
-  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
-  if (status >= 500) request.log.error({ err: err.cause ?? raw }, 'request failed')
-  else request.log.info({ code: err.code, reason: err.message }, 'request rejected')
-  return reply.status(status).send({ error: status >= 500
-    ? `internal error; see the server log for request ${request.id}`
-    : err.message })
+  const { err, status, unexpected } = judge(raw, request)
+  return reply.status(status).send({
+    error: unexpected ? hiddenMessage(status, request) : err.message,
+  })
 }
 
 /** Answers requests that match no route with a catalogue 404. */
