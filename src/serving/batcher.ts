@@ -22,7 +22,8 @@ interface Batch {
   loaded: LoadedModel
   parts: Waiting[]
   rows: number
-  timer?: NodeJS.Timeout | NodeJS.Immediate
+  /** Cancels the pending flush. */
+  cancel?: () => void
 }
 
 /**
@@ -70,19 +71,23 @@ export class PredictBatcher {
   #start(loaded: LoadedModel): Batch {
     const batch: Batch = { loaded, parts: [], rows: 0 }
     const flush = () => this.#flush(batch)
-    batch.timer = this.#opts.maxDelayMs > 0
-      ? setTimeout(flush, this.#opts.maxDelayMs) : setImmediate(flush)
+    // Each cancelled with its own clear: clearImmediate on a timeout
+    // would corrupt Node's count of pending immediates.
+    if (this.#opts.maxDelayMs > 0) {
+      const timer = setTimeout(flush, this.#opts.maxDelayMs)
+      batch.cancel = () => clearTimeout(timer)
+    } else {
+      const immediate = setImmediate(flush)
+      batch.cancel = () => clearImmediate(immediate)
+    }
     this.#open.set(loaded, batch)
     return batch
   }
 
   #flush(batch: Batch): void {
     if (this.#open.get(batch.loaded) === batch) this.#open.delete(batch.loaded)
-    if (batch.timer) {
-      clearTimeout(batch.timer as NodeJS.Timeout)
-      clearImmediate(batch.timer as NodeJS.Immediate)
-      batch.timer = undefined
-    }
+    batch.cancel?.()
+    batch.cancel = undefined
     const { parts, loaded } = batch
     if (parts.length === 0) return
     if (parts.length === 1) return this.#runAlone(loaded, parts[0])
