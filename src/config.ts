@@ -31,6 +31,8 @@ export const ConfigSchema = Type.Object({
     default: 'tensorq',
   }),
   TENSORQ_BACKEND: Type.Union(Backend.anyOf, { default: 'auto' }),
+  WORKER_METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535,
+    default: 9464 }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1024, default: 256 * MiB }),
   MODEL_CACHE_BYTES: Type.Integer({ minimum: 0, default: 512 * MiB }),

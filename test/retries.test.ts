@@ -73,3 +73,17 @@ test('bad data fails on its first attempt, without a retry', async () => {
     l.jobId === id && l.msg === 'training started')
   assert.equal(starts.length, 1)
 })
+
+test("the worker's /metrics counts those attempts and their epochs", async () => {
+  const ready = stack.worker!.logs.find((l) => l.msg === 'worker ready')!
+  const text = await (await fetch(ready.metricsUrl as string)).text()
+  const value = (name: string) => Number(text.split('\n')
+    .find((l) => l.startsWith(name + ' '))?.split(' ')[1])
+  assert.equal(value('tensorq_training_jobs_total{outcome="retried"}'), 1)
+  assert.equal(value('tensorq_training_jobs_total{outcome="completed"}'), 1)
+  assert.equal(value('tensorq_training_jobs_total{outcome="failed"}'), 1)
+  // The retried job's three epochs; the failed attempts finished none.
+  assert.equal(value('tensorq_training_epoch_duration_seconds_count'), 3)
+  assert.equal(value('tensorq_worker_tensors'), 0)
+  assert.ok(value('process_resident_memory_bytes') > 0)
+})

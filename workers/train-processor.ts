@@ -3,6 +3,7 @@ import type { DatasetRecord } from '../src/data/dataset.ts'
 import { loadDataset, type LoadedDataset } from '../src/data/dataset-store.ts'
 import { codeOf, errors, isTqError } from '../src/errors.ts'
 import type { Logger } from '../src/log.ts'
+import type { Outcome, WorkerMetrics } from '../src/metrics/worker-metrics.ts'
 import type { CancelListener, CancelWatch } from '../src/queue/cancellation.ts'
 import { recordOfBullJob, saveJobRecord } from '../src/queue/job-record.ts'
 import type {
@@ -38,6 +39,7 @@ export interface ProcessorDeps {
    * batch, keep a checkpoint and go back to the queue for another worker.
    */
   draining: { requested: boolean }
+  metrics?: WorkerMetrics
 }
 
 /** Thrown by train() when it stopped because the worker is draining. */
@@ -77,6 +79,7 @@ function callbacks(
   const { backend } = deps
   const epochs = job.data.training.epochs
   let epochNow = 0
+  let epochStarted = 0
   // A CustomCallback instance, not a plain object: tfjs wraps the whole
   // list in CustomCallbacks unless its first entry is a callback object,
   // and a wrapped EarlyStopping loses its `this`. That also makes this
@@ -86,6 +89,7 @@ function callbacks(
   return new tf.CustomCallback({
     onEpochBegin: async (epoch) => {
       epochNow = epoch + 1
+      epochStarted = performance.now()
     },
     // Once the loss is NaN every later weight is NaN too; stop at the
     // batch where it happens rather than train the rest for nothing. A
@@ -105,6 +109,7 @@ function callbacks(
     },
     onEpochEnd: async (epoch, logs = {}) => {
       if (divergence.midEpoch) return
+      deps.metrics?.epochs.observe((performance.now() - epochStarted) / 1000)
       const row: HistoryRow = { epoch: epoch + 1, ...logs }
       history.push(row)
       const { loss, ...metrics } = logs
@@ -334,6 +339,12 @@ async function finish(job: TrainingJob, history: HistoryRow[],
   })
 }
 
+function outcomeOf(code: string, last: boolean): Outcome {
+  if (code === codeOf(errors.JobCancelled)) return 'cancelled'
+  if (code === codeOf(errors.JobTimeout)) return 'timed_out'
+  return last ? 'failed' : 'retried'
+}
+
 /**
  * The BullMQ processor for training jobs. A bad spec or dataset fails the
  * job at once (UnrecoverableError: retrying cannot help); anything else is
@@ -353,12 +364,14 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       const run = () => train(job, history, deps, log, cancel)
       const result = await (seed === undefined ? run() : withSeed(seed, run))
       await finish(job, history, deps, { result })
+      deps.metrics?.jobs.inc({ outcome: 'completed' })
       return result
     } catch (err) {
       if (err instanceof HandedBack) {
         // Back to the queue without counting as a failed attempt.
         await job.moveToWait(token)
         log.info({ epoch: history.length }, 'job handed back')
+        deps.metrics?.jobs.inc({ outcome: 'handed_back' })
         throw new WaitingError()
       }
       const bad = isTqError(err)
@@ -370,6 +383,7 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       else log.error({ err, code, final: last }, 'training failed')
 
       if (last) await finish(job, history, deps, { error: { code, message } })
+      deps.metrics?.jobs.inc({ outcome: outcomeOf(code, last) })
       // A cancelled job has nothing to go on with; a timed-out one keeps
       // its checkpoint, and a retry resumes from it.
       if (code === codeOf(errors.JobCancelled)) {

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq'
 import type { Config } from '../src/config.ts'
 import type { Logger } from '../src/log.ts'
+import { WorkerMetrics } from '../src/metrics/worker-metrics.ts'
 import { CancelListener } from '../src/queue/cancellation.ts'
 import { connectRedis } from '../src/queue/connection.ts'
 import { logRedisErrors } from '../src/queue/redis-errors.ts'
@@ -39,9 +40,12 @@ export async function startWorker(config: Config, log: Logger):
   const cancels = await CancelListener.start(config.REDIS_URL,
     config.TENSORQ_QUEUE_PREFIX, log)
 
+  const metrics = new WorkerMetrics(() => tf.memory().numTensors)
+  const metricsUrl = await metrics.listen(config.WORKER_METRICS_PORT,
+    config.HOST, log)
   const draining = { requested: false }
   const worker = new Worker(TRAINING_QUEUE,
-    createTrainProcessor({ store, log, backend, cancels, draining,
+    createTrainProcessor({ store, log, backend, cancels, draining, metrics,
       maxJobSeconds: config.MAX_JOB_SECONDS }), {
       connection,
       prefix: config.TENSORQ_QUEUE_PREFIX,
@@ -67,7 +71,7 @@ export async function startWorker(config: Config, log: Logger):
 
   await worker.waitUntilReady()
   log.info({ queue: TRAINING_QUEUE, prefix: config.TENSORQ_QUEUE_PREFIX,
-    concurrency: config.WORKER_CONCURRENCY, store: store.url,
+    concurrency: config.WORKER_CONCURRENCY, store: store.url, metricsUrl,
     ...footprint() },
   'worker ready')
 
@@ -85,6 +89,7 @@ export async function startWorker(config: Config, log: Logger):
           log.error({ err }, 'closing the worker failed')
         }
         await cancels.close()
+        await metrics.close()
         connection.disconnect()
       })()
       return closing

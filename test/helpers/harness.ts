@@ -24,6 +24,7 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     TENSORQ_BACKEND: 'wasm',
     LOG_LEVEL: 'silent',
     PORT: '0',
+    WORKER_METRICS_PORT: '0',
     ...extra,
   }
 }
