@@ -63,28 +63,48 @@ export function writeRow(
       'expected' }
   }
 
+  // A flat row, the common case, without the walk's calls.
+  if (shape.length === 1 && Array.isArray(value)) {
+    for (let j = 0; j < value.length; j++) {
+      const v = value[j]
+      if (!isFloat32(v)) {
+        return { path: `${path}[${j}]`,
+          message: `not a finite float32 number (${quote(v)})` }
+      }
+      out[offset + j] = v
+    }
+    return undefined
+  }
+
+  // Where the walk is, as indexes: the path text is only built for an
+  // error, since building it per value cost more than the copy itself.
   let i = offset
-  const walk = (v: unknown, depth: number, at: string): RowProblem | undefined => {
+  const at: number[] = []
+  const where = () => path + at.map((j) => `[${j}]`).join('')
+  const walk = (v: unknown, depth: number): RowProblem | undefined => {
     if (depth === shape.length) {
       if (!isFloat32(v)) {
-        return { path: at, message: `not a finite float32 number (${quote(v)})` }
+        return { path: where(), message: `not a finite float32 number (${quote(v)})` }
       }
       out[i++] = v
       return undefined
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
       const len = Array.isArray(v) ? `length ${v.length}` : 'not an array'
-      return { path: at, message: `${len} where an array of ` +
+      return { path: where(), message: `${len} where an array of ` +
         `${shape[depth]} was expected (rows must not be ragged)` }
     }
+    at.push(0)
     for (let j = 0; j < v.length; j++) {
-      const problem = walk(v[j], depth + 1, `${at}[${j}]`)
+      at[depth] = j
+      const problem = walk(v[j], depth + 1)
       if (problem) return problem
     }
+    at.pop()
     return undefined
   }
 
-  const problem = walk(value, 0, path)
+  const problem = walk(value, 0)
   if (!problem && i - offset !== sizeOf(shape)) throw new Error('row size')
   return problem
 }
