@@ -105,6 +105,37 @@ test('TensorFlow Serving: a table model by columns', async () => {
   const columnar = await inject('POST', '/v1/models/iris:predict',
     { inputs: columns })
   close(columnar.body.outputs.flat(), v1.flat())
+  const raw = flowers.map((f) => Object.values(f))
+  const named = await inject('POST', '/v1/models/iris:predict',
+    { instances: raw.map((r) => ({ input: r })) })
+  close(named.body.predictions.flat(), v1.flat())
+  const whole = await inject('POST', '/v1/models/iris:predict',
+    { inputs: { input: raw } })
+  close(whole.body.outputs.flat(), v1.flat())
+})
+
+test('bodies come as JSON whatever their Content-Type, as curl -d sends', async () => {
+  await models()
+  const v1 = (await call('POST', '/v1/models/dense3/predict',
+    { instances: rows })).body.predictions
+  const infer = JSON.stringify({ inputs: [{ name: 'input', shape: [2, 3],
+    datatype: 'FP32', data: rows.flat() }] })
+  for (const type of ['application/x-www-form-urlencoded', 'text/plain',
+    undefined]) {
+    const headers: Record<string, string> = type ? { 'content-type': type } : {}
+    const tf = await stack.api.app.inject({ method: 'POST', headers,
+      url: '/v1/models/dense3:predict', payload: JSON.stringify({ instances: rows }) })
+    assert.equal(tf.statusCode, 200, `${type}: ${tf.body}`)
+    close(tf.json().predictions.flat(), v1.flat())
+    const v2 = await stack.api.app.inject({ method: 'POST', headers,
+      url: '/v2/models/dense3/infer', payload: infer })
+    assert.equal(v2.statusCode, 200, `${type}: ${v2.body}`)
+  }
+  const broken = await stack.api.app.inject({ method: 'POST',
+    url: '/v1/models/dense3:predict', payload: '{ "instances": [',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  assert.equal(broken.statusCode, 400)
+  assert.match(broken.json().error, /JSON/)
 })
 
 test('TensorFlow Serving errors are { error }', async () => {

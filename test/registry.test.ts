@@ -93,7 +93,7 @@ test('bad alias requests say what is wrong', async () => {
   const noVersion = await call('PUT', '/v1/models/reg/aliases/production',
     { version: 99 })
   assert.equal(noVersion.status, 404)
-  assert.equal(noVersion.body.details.path, 'version')
+  assert.equal(noVersion.body.details.path, 'body.version')
   const badName = await call('PUT', '/v1/models/reg/aliases/Prod!', { version: 3 })
   assert.equal(badName.status, 400)
   const both = await call('POST', '/v1/models/reg/predict?version=3&alias=x',
@@ -124,6 +124,7 @@ test('tf.loadLayersModel loads a version from the server', async () => {
   const first = await fetch(url)
   assert.equal(first.headers.get('cache-control'),
     'public, max-age=31536000, immutable')
+  assert.equal(first.headers.get('access-control-allow-origin'), '*')
   const etag = first.headers.get('etag')!
   assert.ok(etag)
   const again = await fetch(url, { headers: { 'if-none-match': etag } })

@@ -1,5 +1,7 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyError, FastifyInstance, FastifyReply, FastifyRequest,
+} from 'fastify'
 import type { Duplex } from 'node:stream'
 import {
   codeOf, errors, isTqError, withDetails, type TqError,
@@ -148,6 +150,19 @@ export function protocolErrorHandler(
   return reply.status(status).send({
     error: unexpected ? hiddenMessage(status, request) : err.message,
   })
+}
+
+/**
+ * Reads a body of any Content-Type, or none, as JSON, in the plugin it is
+ * called in: the TensorFlow Serving and Open Inference documents send
+ * JSON with curl's default form type. Same parser, limits and
+ * prototype-poisoning checks as application/json.
+ */
+export function acceptAnyContentType(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('*', { parseAs: 'string' }, json)
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'],
+    { parseAs: 'string' }, json)
 }
 
 /** Answers requests that match no route with a catalogue 404. */

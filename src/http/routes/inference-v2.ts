@@ -10,7 +10,7 @@ import {
   CLASS_OUTPUT_NAME, INPUT_NAME, OUTPUT_NAME, columnsOf,
 } from '../../serving/signature.ts'
 import { VERSION, type AppDeps } from '../app.ts'
-import { protocolErrorHandler } from '../error-handler.ts'
+import { acceptAnyContentType, protocolErrorHandler } from '../error-handler.ts'
 import { readiness } from './health.ts'
 import { serveDeps } from './models.ts'
 
@@ -217,7 +217,8 @@ function tableRows(columns: string[], tensors: Tensor[]): unknown[] {
   const unknown = tensors.find((t) => !columns.includes(t.name))
   if (unknown) {
     throw bad(`inputs: the model has no input ${unknown.name}; its inputs ` +
-      `are its columns (${columns.join(', ')})`, 'inputs')
+      `are its columns (${columns.join(', ')}), or all of them as one ` +
+      `${INPUT_NAME} of shape [rows, ${columns.length}]`, 'inputs')
   }
   const missing = columns.filter((c) => !byName.has(c))
   if (missing.length > 0) {
@@ -297,6 +298,7 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const serve = serveDeps(deps)
     // Errors as the protocol sends them: { "error": "…" }.
     app.setErrorHandler(protocolErrorHandler)
+    acceptAnyContentType(app)
 
     const doc = (summary: string) => ({ tags: ['open-inference-v2'], summary })
     const versionOf = (p: { version: string }) => ({ version: Number(p.version) })

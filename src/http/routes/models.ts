@@ -215,7 +215,12 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       }
 
       const etag = `"${name}-${version}-${Date.parse(manifest.createdAt)}"`
+      // Readable from a page on any origin, so that a browser app can
+      // load the model (the artifacts are served to anyone who can
+      // reach the api anyway).
       reply.header('etag', etag).header('cache-control', IMMUTABLE)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-expose-headers', 'etag')
       if (request.headers['if-none-match'] === etag) {
         return reply.status(304).send(null)
       }
@@ -235,7 +240,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     }, async (request) => {
       const { name, alias } = request.params
       const version = await resolveVersion(store, name,
-        { version: request.body.version, versionPath: 'version' })
+        { version: request.body.version, versionPath: 'body.version' })
       await writeAlias(store, name, alias, version)
       deps.resolver.invalidate(name)
       // A delete of the version may have raced this write, each checking
@@ -243,7 +248,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       if (!(await listVersions(store, name)).includes(version)) {
         await removeAlias(store, name, alias)
         throw withDetails(new errors.ModelVersionNotFound(`model ${name} ` +
-          `version ${version} was deleted meanwhile`), { path: 'version' })
+          `version ${version} was deleted meanwhile`), { path: 'body.version' })
       }
       request.log.info({ model: name, alias, version }, 'alias moved')
       return { name, alias, version }

@@ -9,7 +9,7 @@ import {
 } from '../../serving/serve-predict.ts'
 import { INPUT_NAME, columnsOf } from '../../serving/signature.ts'
 import type { AppDeps } from '../app.ts'
-import { protocolErrorHandler } from '../error-handler.ts'
+import { acceptAnyContentType, protocolErrorHandler } from '../error-handler.ts'
 import { serveDeps } from './models.ts'
 
 // TensorFlow Serving's REST predict API, for clients that speak it:
@@ -60,11 +60,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * its columns, and an image model's may be { "b64": … }.
  */
 function rowsOfInstances(loaded: LoadedModel, instances: unknown[]): unknown[] {
-  if (columnsOf(loaded.manifest)) return instances
+  const table = columnsOf(loaded.manifest) !== undefined
   return instances.map((instance, i) => {
     if (!isPlainObject(instance) || 'b64' in instance) return instance
     const keys = Object.keys(instance)
     if (keys.length === 1 && keys[0] === INPUT_NAME) return instance[INPUT_NAME]
+    // A table model's columns are its named inputs.
+    if (table) return instance
     throw bad(`instances[${i}]: the model has one input, named ` +
       `${INPUT_NAME}; got ${keys.join(', ') || 'no names'}`, `instances[${i}]`)
   })
@@ -81,9 +83,9 @@ function rowsOfInputs(loaded: LoadedModel, inputs: unknown): unknown[] {
     throw bad('inputs must be a list of rows or an object of named inputs',
       'inputs')
   }
+  const value = inputs[INPUT_NAME]
+  if (Object.keys(inputs).length === 1 && Array.isArray(value)) return value
   if (!columns) {
-    const value = inputs[INPUT_NAME]
-    if (Object.keys(inputs).length === 1 && Array.isArray(value)) return value
     throw bad(`inputs: the model has one input, named ${INPUT_NAME}, ` +
       'holding a list of rows', 'inputs')
   }
@@ -129,6 +131,7 @@ export const tfServingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const serve = serveDeps(deps)
     // Errors as TensorFlow Serving sends them: { "error": "…" }.
     app.setErrorHandler(protocolErrorHandler)
+    acceptAnyContentType(app)
 
     const schema = <P extends TSchema>(summary: string, params: P) => ({
       tags: ['tensorflow-serving'],
