@@ -80,17 +80,19 @@ async function load(url: string, path: string, body: string,
     p99: result.latency.p99, errors: result.errors + result.non2xx }
 }
 
-/** Rows per second of one-row model.predict calls in this process. */
-async function inProcess(model: string, pixels: number[]): Promise<number> {
+/** Rows per second of `batch`-row model.predict calls in this process. */
+async function inProcess(model: string, pixels: number[], batch: number):
+  Promise<number> {
   const cache = new ModelCache({ store: openStore(env.TENSORQ_STORE),
     maxBytes: 1 << 30, log: pino({ level: 'silent' }) })
   const rate = await cache.use(model, 1, (loaded) => {
+    const rows = Array.from({ length: batch }, () => pixels).flat()
     const until = Date.now() + SECONDS * 1000
     let n = 0
     while (Date.now() < until) {
-      tf.tidy(() => (loaded.model.predict(tf.tensor2d(pixels, [1, 784])) as
-        tf.Tensor).dataSync())
-      n++
+      tf.tidy(() => (loaded.model.predict(tf.tensor2d(rows, [batch, 784])) as
+        tf.Tensor).arraySync())
+      n += batch
     }
     return n / SECONDS
   })
@@ -107,31 +109,37 @@ const row = (what: string, c: number | string, r: Run) =>
     `${r.p99} | ${r.errors} |`)
 
 try {
-  for (const [label, rows] of [['batching off', 1], ['batching on', 256]] as const) {
-    const api = await startApi(rows)
-    try {
-      for (const model of ['mnist-mlp', 'mnist-wide']) {
-        const path = `/v1/models/${model}/predict`
-        await load(api.url, path, body, 4) // warm: load the model, JIT
-        for (const c of CONCURRENCY) {
-          row(`${model}, ${label}`, c, await load(api.url, path, body, c))
-        }
+  // Both apis run side by side (each idle while the other is loaded), and
+  // each off run is followed at once by its on run: the ratios compare
+  // figures taken moments apart on this shared machine.
+  const off = await startApi(1)
+  const on = await startApi(256)
+  try {
+    for (const model of ['mnist-mlp', 'mnist-wide']) {
+      const path = `/v1/models/${model}/predict`
+      for (const api of [off, on]) await load(api.url, path, body, 4) // warm
+      for (const c of CONCURRENCY) {
+        row(`${model}, batching off`, c, await load(off.url, path, body, c))
+        row(`${model}, batching on`, c, await load(on.url, path, body, c))
       }
-      if (rows === 1) {
-        for (const c of CONCURRENCY) {
-          row('no-op route (ceiling)', c,
-            await load(api.url, '/bench/noop', body, c))
-        }
-      }
-    } finally {
+    }
+    for (const c of CONCURRENCY) {
+      row('no-op route (ceiling)', c, await load(off.url, '/bench/noop', body, c))
+    }
+  } finally {
+    for (const api of [off, on]) {
       api.child.kill('SIGTERM')
       await new Promise((r) => api.child.once('exit', r))
     }
   }
+  // What batching can reach at best: rows/s of the model alone, by the
+  // rows per predict call.
   for (const model of ['mnist-mlp', 'mnist-wide']) {
-    const rate = await inProcess(model, held[0].pixels)
-    results.push(`| ${model}, in-process model.predict | – | ` +
-      `${rate.toFixed(0)} | | | |`)
+    for (const batch of [1, 16, 64]) {
+      const rate = await inProcess(model, held[0].pixels, batch)
+      results.push(`| ${model}, in-process model.predict of ${batch} ` +
+        `row${batch === 1 ? '' : 's'} | – | ${rate.toFixed(0)} (rows/s) | | | |`)
+    }
   }
 } finally {
   await cleanUp(env)
