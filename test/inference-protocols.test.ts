@@ -180,6 +180,11 @@ test('Open Inference Protocol v2: health, metadata, ready, infer', async () => {
   assert.equal((await inject('GET', '/v2/models/dense3/versions/1/ready'))
     .status, 200)
   assert.equal((await inject('GET', '/v2/models/nope/ready')).status, 404)
+  for (const url of ['/v2/models', '/v2/models/dense3/infer', '/v2/nothing']) {
+    const missing = await inject('GET', url)
+    assert.equal(missing.status, 404, url)
+    assert.deepEqual(Object.keys(missing.body), ['error'], url)
+  }
 
   const v1 = (await call('POST', '/v1/models/dense3/predict',
     { instances: rows })).body

@@ -144,6 +144,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(jobRoutes, { deps })
   await app.register(modelRoutes, { deps })
   await app.register(tfServingRoutes, { deps })
-  await app.register(inferenceV2Routes, { deps })
+  await app.register(inferenceV2Routes, { deps, prefix: '/v2' })
   return app
 }

@@ -293,26 +293,32 @@ async function metadata(serve: ServeDeps, deps: AppDeps, name: string,
   }))
 }
 
+/** The v2 routes; register them with `prefix: '/v2'`. */
 export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async (app, { deps }) => {
     const serve = serveDeps(deps)
     // Errors as the protocol sends them: { "error": "…" }.
     app.setErrorHandler(protocolErrorHandler)
     acceptAnyContentType(app)
+    // Registered under /v2: a path there that matches no route is
+    // answered in the protocol's shape too.
+    app.setNotFoundHandler((request, reply) => protocolErrorHandler(
+      new errors.RouteNotFound(`no route ${request.method} ${request.url}`),
+      request, reply))
 
     const doc = (summary: string) => ({ tags: ['open-inference-v2'], summary })
     const versionOf = (p: { version: string }) => ({ version: Number(p.version) })
 
-    app.get('/v2', { schema: { ...doc('Server metadata'),
+    app.get('', { schema: { ...doc('Server metadata'),
       response: { 200: Type.Object({ name: Type.String(),
         version: Type.String(), extensions: Type.Array(Type.String()) }) } },
     }, async () => ({ name: 'tensorq', version: VERSION, extensions: [] }))
 
-    app.get('/v2/health/live', { schema: { ...doc('The server is live'),
+    app.get('/health/live', { schema: { ...doc('The server is live'),
       response: { 200: Type.Object({ live: Type.Boolean() }) } },
     }, async () => ({ live: true }))
 
-    app.get('/v2/health/ready', { schema: { ...doc('Redis and the store ' +
+    app.get('/health/ready', { schema: { ...doc('Redis and the store ' +
       'answer'), response: { 200: Type.Object({ ready: Type.Boolean() }),
       503: Type.Object({ ready: Type.Boolean() }) } },
     }, async (_request, reply) => {
@@ -320,18 +326,18 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       return reply.status(ok ? 200 : 503).send({ ready: ok })
     })
 
-    app.get('/v2/models/:name', { schema: { ...doc('Model metadata'), params: Name,
+    app.get('/models/:name', { schema: { ...doc('Model metadata'), params: Name,
       response: { 200: ModelMeta, 404: V2Error } },
     }, async (request) => metadata(serve, deps, request.params.name, undefined))
 
-    app.get('/v2/models/:name/versions/:version', { schema: {
+    app.get('/models/:name/versions/:version', { schema: {
       ...doc('Model version metadata'), params: NameVersion,
       response: { 200: ModelMeta, 404: V2Error } },
     }, async (request) => metadata(serve, deps, request.params.name,
       versionOf(request.params)))
 
     const Ready = Type.Object({ name: Type.String(), ready: Type.Boolean() })
-    app.get('/v2/models/:name/ready', { schema: {
+    app.get('/models/:name/ready', { schema: {
       ...doc('The model can answer'), params: Name,
       response: { 200: Ready, 404: V2Error } },
     }, async (request) => {
@@ -339,7 +345,7 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       return { name: request.params.name, ready: true }
     })
 
-    app.get('/v2/models/:name/versions/:version/ready', { schema: {
+    app.get('/models/:name/versions/:version/ready', { schema: {
       ...doc('The model version can answer'), params: NameVersion,
       response: { 200: Ready, 404: V2Error } },
     }, async (request) => {
@@ -350,13 +356,13 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
 
     const inferResponse = { 200: InferAnswer, 400: V2Error, 404: V2Error,
       413: V2Error }
-    app.post('/v2/models/:name/infer', { schema: {
+    app.post('/models/:name/infer', { schema: {
       ...doc('Inference with production, else the latest version'), params: Name,
       body: InferBody, response: inferResponse },
     }, async (request) => infer(serve, deps, request.params.name, {},
       request.body))
 
-    app.post('/v2/models/:name/versions/:version/infer', { schema: {
+    app.post('/models/:name/versions/:version/infer', { schema: {
       ...doc('Inference with a version'), params: NameVersion,
       body: InferBody, response: inferResponse },
     }, async (request) => infer(serve, deps, request.params.name,
