@@ -152,6 +152,7 @@ test('TensorFlow Serving errors are { error }', async () => {
     ['/v1/models/dense3:predict', { instances: [{ x: [1, 2, 3] }] }, 400,
       /named input/],
     ['/v1/models/dense3:predict', { instancez: rows }, 400, /instancez/],
+    ['/v1/models/dense3:predict', { inputs: [[1, 2]] }, 400, /^inputs\[0\]: /],
   ]
   for (const [url, body, status, message] of cases) {
     const res = await inject('POST', url, body)
@@ -259,6 +260,8 @@ test('Open Inference Protocol v2 errors are { error }', async () => {
     ['/v2/models/dense3/infer', input({ datatype: 'FP8' }), 400, /FP8/],
     ['/v2/models/dense3/infer', input({ data: [1, 'a', 3] }), 400,
       /data\[1\]/],
+    ['/v2/models/dense3/infer', input({ data: [1, 2, 1e39] }), 400,
+      /^inputs\[0\]\.data\[0\]\[2\]: not a finite float32/],
     ['/v2/models/dense3/infer', { ...input({}), outputs: [{ name: 'y' }] },
       400, /no output y/],
     ['/v2/models/dense3/infer', { inputs: [] }, 400, /inputs/],

@@ -1,6 +1,7 @@
 import { decodeImage } from '../data/image-zip.ts'
 import { errors, withDetails } from '../errors.ts'
 import type { ModelManifest } from './model-registry.ts'
+import { INSTANCES, type RowNames } from './predict.ts'
 
 function isEncoded(instance: unknown): instance is { b64: unknown } {
   return typeof instance === 'object' && instance !== null &&
@@ -16,13 +17,14 @@ function isEncoded(instance: unknown): instance is { b64: unknown } {
 export async function decodeImageInstances(
   manifest: ModelManifest,
   instances: unknown[],
+  names: RowNames = INSTANCES,
 ): Promise<unknown[]> {
   const pre = manifest.preprocessing
   if (pre.kind !== 'image' || !instances.some(isEncoded)) return instances
 
   return Promise.all(instances.map(async (instance, i) => {
     if (!isEncoded(instance)) return instance
-    const path = `instances[${i}].b64`
+    const path = `${names.row(i)}.b64`
     const bad = (why: string) => withDetails(new errors
       .PredictInvalidInstance(`${path}: ${why}`), { path, instance: i })
     if (typeof instance.b64 !== 'string') throw bad('must be a base64 string')

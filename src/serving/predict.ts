@@ -8,8 +8,24 @@ import type { ModelManifest } from './model-registry.ts'
 
 const PREDICT_CHUNK = 1024
 
-function invalid(message: string, index: number) {
-  const path = `instances[${index}]`
+/**
+ * How errors name the rows of a request: `instances[3]` for tensorq's
+ * and TensorFlow Serving's rows, something else for other shapes of
+ * request (an Open Inference tensor's row).
+ */
+export interface RowNames {
+  row(index: number): string
+  /** The rows together, as in "400000 instances". */
+  all: string
+}
+
+export const INSTANCES: RowNames = {
+  row: (i) => `instances[${i}]`,
+  all: 'instances',
+}
+
+function invalid(message: string, index: number, names = INSTANCES) {
+  const path = names.row(index)
   return withDetails(new errors.PredictInvalidInstance(`${path}: ${message}`),
     { path, instance: index })
 }
@@ -18,21 +34,22 @@ function tableRow(
   manifest: ModelManifest,
   instance: unknown,
   index: number,
+  names: RowNames,
 ): unknown[] {
   if (manifest.preprocessing.kind !== 'table') throw new Error('not a table')
   const { features } = manifest.preprocessing
-  const names = features.map((f) => f.name)
+  const columns = features.map((f) => f.name)
 
   if (Array.isArray(instance)) {
-    if (instance.length !== names.length) {
+    if (instance.length !== columns.length) {
       throw invalid(`${instance.length} values where the model takes ` +
-        `${names.length} (${names.join(', ')})`, index)
+        `${columns.length} (${columns.join(', ')})`, index, names)
     }
     return instance
   }
   if (typeof instance !== 'object' || instance === null) {
-    throw invalid(`expected an object keyed by column (${names.join(', ')}) ` +
-      'or an array of values in that order', index)
+    throw invalid(`expected an object keyed by column (${columns.join(', ')}) ` +
+      'or an array of values in that order', index, names)
   }
 
   // A column the upload filled in (missing=mean) may be left out here too.
@@ -41,9 +58,9 @@ function tableRow(
     f.fill === undefined).map((f) => f.name)
   if (missing.length > 0) {
     const noun = missing.length === 1 ? 'column' : 'columns'
-    throw invalid(`missing ${noun} ${missing.join(', ')}`, index)
+    throw invalid(`missing ${noun} ${missing.join(', ')}`, index, names)
   }
-  return names.map((n) => row[n])
+  return columns.map((n) => row[n])
 }
 
 /**
@@ -51,7 +68,8 @@ function tableRow(
  * an id outside [0, inputDim) fails inside tfjs, and a fraction is
  * silently truncated. Both are the instance's fault, so say so.
  */
-function checkTokenIds(manifest: ModelManifest, input: Float32Array): void {
+function checkTokenIds(manifest: ModelManifest, input: Float32Array,
+  names: RowNames): void {
   const first = manifest.spec.layers[0]
   if (first.type !== 'embedding') return
 
@@ -61,7 +79,7 @@ function checkTokenIds(manifest: ModelManifest, input: Float32Array): void {
   if (bad < 0) return
   throw invalid(`${input[bad]} is not a token id: the model's embedding ` +
     `takes whole numbers from 0 to ${first.inputDim - 1}`,
-  Math.floor(bad / size))
+  Math.floor(bad / size), names)
 }
 
 /**
@@ -72,6 +90,7 @@ function checkTokenIds(manifest: ModelManifest, input: Float32Array): void {
 export function encodeInstances(
   manifest: ModelManifest,
   instances: unknown[],
+  names = INSTANCES,
 ): Float32Array {
   const size = sizeOf(manifest.inputShape)
   const out = new Float32Array(instances.length * size)
@@ -79,9 +98,9 @@ export function encodeInstances(
 
   instances.forEach((instance, i) => {
     if (pre.kind === 'table') {
-      const problem = encodeTableRow(pre.features, tableRow(manifest, instance, i),
-        out, i * size)
-      if (problem) throw invalid(problem, i)
+      const row = tableRow(manifest, instance, i, names)
+      const problem = encodeTableRow(pre.features, row, out, i * size)
+      if (problem) throw invalid(problem, i, names)
       return
     }
 
@@ -89,7 +108,7 @@ export function encodeInstances(
       manifest.inputShape[0] === 1 && typeof instance === 'number'
       ? [instance] : instance
     const problem = writeRow(value, manifest.inputShape, out, i * size,
-      `instances[${i}]`)
+      names.row(i))
     if (problem) {
       // Say the model's shape unless the message already does.
       const shape = showShape(manifest.inputShape)
@@ -100,7 +119,7 @@ export function encodeInstances(
       { path: problem.path, instance: i, expected: manifest.inputShape })
     }
   })
-  checkTokenIds(manifest, out)
+  checkTokenIds(manifest, out, names)
   return out
 }
 
@@ -128,11 +147,12 @@ function checkAnswerSize(count: number, width: number, maxValues: number,
   { path })
 }
 
-function named(manifest: ModelManifest, predictions: number[][]): Prediction {
+function named(manifest: ModelManifest, predictions: number[][],
+  names = INSTANCES): Prediction {
   const bad = predictions.findIndex((row) => !row.every(Number.isFinite))
   if (bad >= 0) {
     throw invalid('the model output is not finite for this instance; its ' +
-      'values are far outside what the model was trained on', bad)
+      'values are far outside what the model was trained on', bad, names)
   }
 
   if (manifest.task !== 'classification') return { predictions }
@@ -209,17 +229,17 @@ export interface EncodedRequest {
  * even be serialized (a string of over 512 MB).
  */
 export function encodeRequest(loaded: LoadedModel, instances: unknown[],
-  maxValues: number): EncodedRequest {
+  maxValues: number, names = INSTANCES): EncodedRequest {
   const width = sizeOf(loaded.model.outputs[0].shape.slice(1) as number[])
-  checkAnswerSize(instances.length, width, maxValues, 'instances')
-  return { input: encodeInstances(loaded.manifest, instances),
+  checkAnswerSize(instances.length, width, maxValues, names.all)
+  return { input: encodeInstances(loaded.manifest, instances, names),
     rows: instances.length }
 }
 
 /** Names the classes of a classifier's outputs; refuses non-finite ones. */
 export function namePredictions(manifest: ModelManifest,
-  predictions: number[][]): Prediction {
-  return named(manifest, predictions)
+  predictions: number[][], names = INSTANCES): Prediction {
+  return named(manifest, predictions, names)
 }
 
 /** Runs the model on raw instances and names the classes of classifiers. */

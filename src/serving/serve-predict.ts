@@ -4,7 +4,7 @@ import type { PredictBatcher } from './batcher.ts'
 import { decodeImageInstances } from './image-instances.ts'
 import type { LoadedModel, ModelCache } from './model-cache.ts'
 import {
-  encodeRequest, namePredictions, predictNodes, type Prediction,
+  INSTANCES, encodeRequest, namePredictions, predictNodes, type Prediction,
 } from './predict.ts'
 
 /** What serving a prediction needs; the api makes one of each. */
@@ -34,13 +34,13 @@ export async function withModel<T>(deps: ServeDeps, name: string,
  * classes named. Errors name the instance.
  */
 export async function predictInstances(deps: ServeDeps, loaded: LoadedModel,
-  instances: unknown[]): Promise<Prediction> {
-  const decoded = await decodeImageInstances(loaded.manifest, instances)
-  const request = encodeRequest(loaded, decoded, deps.maxValues)
+  instances: unknown[], names = INSTANCES): Promise<Prediction> {
+  const decoded = await decodeImageInstances(loaded.manifest, instances, names)
+  const request = encodeRequest(loaded, decoded, deps.maxValues, names)
   const predictions = await deps.batcher.run(loaded, request)
   deps.metrics?.predictRows.inc({ model: loaded.manifest.model },
     request.rows)
-  return namePredictions(loaded.manifest, predictions)
+  return namePredictions(loaded.manifest, predictions, names)
 }
 
 /** Predicts for nodes of a graph model's graph (all when undefined). */

@@ -2,6 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { sizeOf } from '../../data/dataset.ts'
 import { errors, withDetails } from '../../errors.ts'
 import type { LoadedModel } from '../../serving/model-cache.ts'
+import type { RowNames } from '../../serving/predict.ts'
 import { versionsOf, type VersionWanted } from '../../serving/resolve-version.ts'
 import {
   predictInstances, withModel, type ServeDeps,
@@ -256,7 +257,13 @@ async function infer(serve: ServeDeps, deps: AppDeps, name: string,
       : tensorRows(loaded, body.inputs)
     if (rows.length === 0) throw bad('inputs hold no rows', 'inputs')
 
-    const { predictions, classes } = await predictInstances(serve, loaded, rows)
+    // Rows are named as the request sent them: rows of the one tensor, or
+    // rows across a table's column tensors.
+    const names: RowNames = columns && body.inputs.length > 1
+      ? { row: (i) => `row ${i} of inputs`, all: 'rows' }
+      : { row: (i) => `inputs[0].data[${i}]`, all: 'rows' }
+    const { predictions, classes } = await predictInstances(serve, loaded,
+      rows, names)
     const all = [{ name: OUTPUT_NAME, datatype: 'FP32',
       shape: [rows.length, ...outputShape(loaded)],
       data: predictions.flat(Infinity) as unknown[] }]

@@ -3,6 +3,7 @@ import {
 } from '@fastify/type-provider-typebox'
 import { errors, withDetails } from '../../errors.ts'
 import type { LoadedModel } from '../../serving/model-cache.ts'
+import type { RowNames } from '../../serving/predict.ts'
 import type { VersionWanted } from '../../serving/resolve-version.ts'
 import {
   predictInstances, withModel, type ServeDeps,
@@ -121,7 +122,11 @@ async function tfPredict(serve: ServeDeps, deps: AppDeps, name: string,
     const rows = columnar ? rowsOfInputs(loaded, body.inputs)
       : rowsOfInstances(loaded, body.instances!)
     if (rows.length === 0) throw bad('there are no rows to predict', 'inputs')
-    const { predictions } = await predictInstances(serve, loaded, rows)
+    const names: RowNames | undefined = !columnar ? undefined
+      : Array.isArray(body.inputs)
+        ? { row: (i) => `inputs[${i}]`, all: 'rows of inputs' }
+        : { row: (i) => `row ${i} of inputs`, all: 'rows of inputs' }
+    const { predictions } = await predictInstances(serve, loaded, rows, names)
     return columnar ? { outputs: predictions } : { predictions }
   })
 }
