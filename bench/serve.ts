@@ -71,11 +71,11 @@ async function startApi(batchRows: number):
 
 interface Run { rps: number; p50: number; p99: number; errors: number }
 
-async function load(url: string, path: string, body: string,
-  connections: number): Promise<Run> {
+async function load(url: string, path: string, body: string | Buffer,
+  connections: number, headers: Record<string, string> =
+  { 'content-type': 'application/json' }): Promise<Run> {
   const result = await autocannon({ url: url + path, method: 'POST',
-    headers: { 'content-type': 'application/json' }, body, connections,
-    duration: SECONDS })
+    headers, body, connections, duration: SECONDS })
   return { rps: result.requests.average, p50: result.latency.p50,
     p99: result.latency.p99, errors: result.errors + result.non2xx }
 }
@@ -125,6 +125,24 @@ try {
     }
     for (const c of CONCURRENCY) {
       row('no-op route (ceiling)', c, await load(off.url, '/bench/noop', body, c))
+    }
+    // The same digit through the Open Inference Protocol, as JSON and in
+    // its binary tensor extension (raw float32 after a JSON header).
+    const input = { name: 'input', shape: [1, 784], datatype: 'FP32' }
+    const v2Json = JSON.stringify({ inputs: [{ ...input,
+      data: held[0].pixels }] })
+    const header = Buffer.from(JSON.stringify({ inputs: [{ ...input,
+      parameters: { binary_data_size: 784 * 4 } }] }))
+    const v2Binary = Buffer.concat([header,
+      Buffer.from(Float32Array.from(held[0].pixels).buffer)])
+    const v2Path = '/v2/models/mnist-mlp/infer'
+    for (const c of CONCURRENCY) {
+      row('mnist-mlp, v2 JSON, batching on', c,
+        await load(on.url, v2Path, v2Json, c))
+      row('mnist-mlp, v2 binary, batching on', c,
+        await load(on.url, v2Path, v2Binary, c, {
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': String(header.length) }))
     }
   } finally {
     for (const api of [off, on]) {

@@ -281,3 +281,45 @@ test('Open Inference Protocol v2 errors are { error }', async () => {
     assert.match(res.body.error, message)
   }
 })
+
+test('Open Inference Protocol v2: binary tensor data, in and out', async () => {
+  await models()
+  const v1 = (await call('POST', '/v1/models/dense3/predict',
+    { instances: rows })).body.predictions
+  const data = Buffer.from(Float32Array.from(rows.flat()).buffer)
+  const send = (header: object, tail: Buffer, length?: number) => {
+    const json = Buffer.from(JSON.stringify(header))
+    return stack.api.app.inject({ method: 'POST',
+      url: '/v2/models/dense3/infer',
+      headers: { 'content-type': 'application/octet-stream',
+        'inference-header-content-length': String(length ?? json.length) },
+      payload: Buffer.concat([json, tail]) })
+  }
+  const input = { name: 'input', shape: [2, 3], datatype: 'FP32',
+    parameters: { binary_data_size: data.length } }
+
+  const asJson = await send({ inputs: [input] }, data)
+  assert.equal(asJson.statusCode, 200, asJson.body)
+  close(asJson.json().outputs[0].data, v1.flat())
+
+  const binary = await send({ inputs: [input],
+    outputs: [{ name: 'output', parameters: { binary_data: true } }] }, data)
+  assert.equal(binary.statusCode, 200, binary.body)
+  assert.equal(binary.headers['content-type'], 'application/octet-stream')
+  const length = Number(binary.headers['inference-header-content-length'])
+  const raw = binary.rawPayload
+  const header = JSON.parse(raw.subarray(0, length).toString('utf8'))
+  const size = header.outputs[0].parameters.binary_data_size
+  assert.equal(size, 2 * 3 * 4)
+  const values = new Float32Array(raw.buffer.slice(raw.byteOffset + length,
+    raw.byteOffset + length + size))
+  close([...values], v1.flat())
+
+  const short = await send({ inputs: [input] }, data.subarray(0, 20))
+  assert.equal(short.statusCode, 400)
+  assert.match(short.json().error, /binary_data_size 24 does not fit/)
+  const extra = await send({ inputs: [input] }, Buffer.concat([data, data]))
+  assert.match(extra.json().error, /24 bytes follow/)
+  const noLength = await send({ inputs: [input] }, data, 99999)
+  assert.match(noLength.json().error, /inference-header-content-length/)
+})

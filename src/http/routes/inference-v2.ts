@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import { sizeOf } from '../../data/dataset.ts'
 import { errors, withDetails } from '../../errors.ts'
 import type { LoadedModel } from '../../serving/model-cache.ts'
@@ -11,6 +12,9 @@ import {
   CLASS_OUTPUT_NAME, INPUT_NAME, OUTPUT_NAME, columnsOf,
 } from '../../serving/signature.ts'
 import { VERSION, type AppDeps } from '../app.ts'
+import {
+  HEADER_LENGTH, readBinaryRequest, writeBinaryAnswer,
+} from '../binary-tensors.ts'
 import { acceptAnyContentType, protocolErrorHandler } from '../error-handler.ts'
 import { readiness } from './health.ts'
 import { serveDeps } from './models.ts'
@@ -300,6 +304,23 @@ async function metadata(serve: ServeDeps, deps: AppDeps, name: string,
   }))
 }
 
+type InferAnswer = Awaited<ReturnType<typeof infer>>
+
+/**
+ * Sends an infer answer as JSON, or in the binary extension when the
+ * request asks for it (`binary_data_output`, or `binary_data` on an
+ * output): FP32 outputs then follow the JSON header as raw bytes.
+ */
+function answer(reply: FastifyReply, body: typeof InferBody.static,
+  result: InferAnswer) {
+  const wanted = body.parameters?.binary_data_output === true ||
+    (body.outputs ?? []).some((o) => o.parameters?.binary_data === true)
+  if (!wanted) return result
+  const { body: bytes, headerLength } = writeBinaryAnswer(result)
+  return reply.header(HEADER_LENGTH, headerLength)
+    .type('application/octet-stream').send(bytes)
+}
+
 /** The v2 routes; register them with `prefix: '/v2'`. */
 export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async (app, { deps }) => {
@@ -307,6 +328,15 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     // Errors as the protocol sends them: { "error": "…" }.
     app.setErrorHandler(protocolErrorHandler)
     acceptAnyContentType(app)
+    app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' },
+      (request, body, done) => {
+        try {
+          done(null, readBinaryRequest(body as Buffer,
+            request.headers[HEADER_LENGTH]))
+        } catch (err) {
+          done(err as Error)
+        }
+      })
     // Registered under /v2: a path there that matches no route is
     // answered in the protocol's shape too.
     app.setNotFoundHandler((request, reply) => protocolErrorHandler(
@@ -366,12 +396,13 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     app.post('/models/:name/infer', { schema: {
       ...doc('Inference with production, else the latest version'), params: Name,
       body: InferBody, response: inferResponse },
-    }, async (request) => infer(serve, deps, request.params.name, {},
-      request.body))
+    }, async (request, reply) => answer(reply, request.body,
+      await infer(serve, deps, request.params.name, {}, request.body)))
 
     app.post('/models/:name/versions/:version/infer', { schema: {
       ...doc('Inference with a version'), params: NameVersion,
       body: InferBody, response: inferResponse },
-    }, async (request) => infer(serve, deps, request.params.name,
-      versionOf(request.params), request.body))
+    }, async (request, reply) => answer(reply, request.body,
+      await infer(serve, deps, request.params.name, versionOf(request.params),
+        request.body)))
   }
