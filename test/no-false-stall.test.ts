@@ -18,8 +18,8 @@ test('a long epoch with a short lock is not taken for a stall', async (t) => {
   const dataset = (await call('POST', '/v1/datasets', { name: 'd', rows })).body.id
   const id = (await call('POST', '/v1/jobs', {
     model: 'long-epoch', dataset,
-    spec: { layers: [{ type: 'dense', units: 512, activation: 'relu' },
-      { type: 'dense', units: 512, activation: 'relu' },
+    spec: { layers: [{ type: 'dense', units: 768, activation: 'relu' },
+      { type: 'dense', units: 768, activation: 'relu' },
       { type: 'dense', units: 2, activation: 'softmax' }],
     loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
     training: { epochs: 1, batchSize: 32 },

@@ -86,3 +86,45 @@ test('an embedding trains on WASM (the gather gradient)', async () => {
   tf.dispose([x, y])
   model.dispose()
 })
+
+const MATMULS: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [
+  { a: [5, 7], b: [5, 3], ta: true, tb: false },
+  { a: [5, 7], b: [3, 7], ta: false, tb: true },
+  { a: [7, 5], b: [3, 7], ta: true, tb: true },
+  { a: [2, 6, 4], b: [2, 6, 3], ta: true, tb: false },
+  { a: [3, 4, 6], b: [1, 5, 6], ta: false, tb: true },
+  { a: [4, 6], b: [6, 4], ta: false, tb: false },
+]
+
+for (const c of MATMULS) {
+  test(`BatchMatMul ${JSON.stringify(c)} matches the CPU backend`, async () => {
+    const run = () => tf.tidy(() => Array.from(tf.matMul(
+      tf.tensor(random(c.a, 4), c.a), tf.tensor(random(c.b, 5), c.b),
+      c.ta, c.tb).dataSync()))
+    const start = tf.memory().numTensors
+    const wasm = run()
+    assert.equal(tf.memory().numTensors, start, 'no tensors left behind')
+    close(wasm, await on('cpu', run), 1e-5)
+  })
+}
+
+test('_FusedMatMul with transposes, bias and relu matches the CPU backend', async () => {
+  const run = () => tf.tidy(() => Array.from(tf.fused.matMul({
+    a: tf.tensor2d(random([6, 4], 6), [6, 4]),
+    b: tf.tensor2d(random([3, 6], 7), [3, 6]),
+    transposeA: true, transposeB: true,
+    bias: tf.tensor1d(random([3], 8)), activation: 'relu',
+  }).dataSync()))
+  close(run(), await on('cpu', run), 1e-5)
+})
+
+test('dense gradients match the CPU backend (the transposed products)', async () => {
+  const run = () => tf.tidy(() => {
+    const x = tf.tensor2d(random([16, 10], 9), [16, 10])
+    const w = tf.tensor2d(random([10, 4], 10), [10, 4])
+    const [dx, dw] = tf.grads((xs: tf.Tensor, ws: tf.Tensor) =>
+      tf.matMul(xs as tf.Tensor2D, ws as tf.Tensor2D).relu().square().sum())([x, w])
+    return [...dx.dataSync(), ...dw.dataSync()]
+  })
+  close(run(), await on('cpu', run), 1e-4)
+})

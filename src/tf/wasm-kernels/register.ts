@@ -1,11 +1,14 @@
 import { registerConv2dBackpropFilter } from './conv2d-backprop-filter.ts'
 import { registerUnsortedSegmentSum } from './unsorted-segment-sum.ts'
+import { registerUntransposedMatMul } from './untransposed-matmul.ts'
 
 /**
- * Adds the kernels training needs that the WASM backend does not ship.
- * Call after @tensorflow/tfjs-backend-wasm is imported.
+ * Adds the kernels training needs that the WASM backend does not ship,
+ * and replaces the ones it ships slow. Call after
+ * @tensorflow/tfjs-backend-wasm is imported.
  */
 export function registerWasmKernels(): void {
   registerConv2dBackpropFilter()
   registerUnsortedSegmentSum()
+  registerUntransposedMatMul()
 }

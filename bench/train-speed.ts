@@ -1,0 +1,115 @@
+// Training samples/s of three models on the engines that load here, at
+// batch 64 and 256, on real MNIST digits: an MLP 784-128-64-10, a CNN
+// conv16-pool-conv32-pool-dense64, and an LSTM(32) over the 28 rows of
+// each digit, all with Adam. "wasm" is WASM with the kernels tensorq
+// registers; "wasm as shipped" puts WASM's own matmul kernels back, in
+// the same process, to show what ours change (the convolution gradient
+// tensorq adds is in both: WASM ships none). PyTorch, the peer, is
+// measured when /usr/bin/python3 can import torch; this installs nothing.
+//
+//   npm run bench:train        (BENCH_SAMPLES digits per run, 4096 by default)
+import { spawnSync } from 'node:child_process'
+import {
+  getKernel, registerKernel, unregisterKernel, type KernelConfig,
+} from '@tensorflow/tfjs'
+import '@tensorflow/tfjs-backend-wasm'
+import { pino } from 'pino'
+import { mnistSplit } from '../scripts/mnist-split.ts'
+import { initBackend, tf } from '../src/tf/backend.ts'
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 4096)
+const MATMULS = ['BatchMatMul', '_FusedMatMul']
+
+// WASM's own kernels, taken before initBackend replaces them.
+const shipped = new Map(MATMULS.map((n) => [n, getKernel(n, 'wasm')!]))
+await initBackend('wasm', pino({ level: 'silent' }))
+const ours = new Map(MATMULS.map((n) => [n, getKernel(n, 'wasm')!]))
+
+function useKernels(kernels: Map<string, KernelConfig>): void {
+  for (const [name, kernel] of kernels) {
+    unregisterKernel(name, 'wasm')
+    registerKernel(kernel)
+  }
+}
+
+type Model = 'mlp' | 'cnn' | 'lstm'
+
+function build(kind: Model): tf.LayersModel {
+  const layers = kind === 'mlp' ? [
+    tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
+    tf.layers.dense({ units: 64, activation: 'relu' }),
+  ] : kind === 'cnn' ? [
+    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3,
+      activation: 'relu' }),
+    tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }),
+    tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.flatten(),
+    tf.layers.dense({ units: 64, activation: 'relu' }),
+  ] : [tf.layers.lstm({ inputShape: [28, 28], units: 32 })]
+  const model = tf.sequential({ layers: [...layers,
+    tf.layers.dense({ units: 10, activation: 'softmax' })] })
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' })
+  return model
+}
+
+const shapes: Record<Model, number[]> = {
+  mlp: [784], cnn: [28, 28, 1], lstm: [28, 28],
+}
+
+const { train } = mnistSplit(SAMPLES)
+const pixels = Float32Array.from(train.flatMap((d) => d.pixels))
+const labels = tf.oneHot(tf.tensor1d(train.map((d) => d.label), 'int32'), 10)
+
+/** Samples/s of one epoch, after one warm-up batch. */
+async function measure(kind: Model, batch: number, samples: number):
+  Promise<number> {
+  const model = build(kind)
+  const x = tf.tensor(pixels.subarray(0, samples * 784),
+    [samples, ...shapes[kind]])
+  const y = labels.slice(0, samples)
+  await model.fit(x.slice(0, batch), y.slice(0, batch),
+    { batchSize: batch, epochs: 1, verbose: 0 })
+  const started = performance.now()
+  await model.fit(x, y, { batchSize: batch, epochs: 1, verbose: 0,
+    shuffle: false })
+  const rate = samples / ((performance.now() - started) / 1000)
+  model.optimizer.dispose()
+  model.dispose()
+  tf.dispose([x, y])
+  return rate
+}
+
+/** What can be said of the peer here. */
+function pytorch(): string {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'],
+    { encoding: 'utf8' })
+  return probe.status === 0
+    ? 'PyTorch is installed, but this benchmark does not run it yet.'
+    : 'PyTorch: /usr/bin/python3 cannot import torch here (Debian\'s ' +
+      'python3-torch is not installed); not measured.'
+}
+
+const rows: string[] = []
+for (const kind of ['mlp', 'lstm', 'cnn'] as Model[]) {
+  for (const batch of [64, 256]) {
+    const cells: string[] = []
+    // Fewer digits for the slower two, to keep the run short.
+    const samples = kind === 'mlp' ? SAMPLES : Math.min(SAMPLES, 1024)
+    for (const kernels of [ours, shipped]) {
+      useKernels(kernels)
+      cells.push((await measure(kind, batch, samples)).toFixed(0))
+    }
+    useKernels(ours)
+    const ratio = Number(cells[0]) / Number(cells[1])
+    rows.push(`| ${kind} | ${batch} | ${cells[0]} | ${cells[1]} | ` +
+      `${ratio.toFixed(2)}× |`)
+  }
+}
+
+console.log(`\n${SAMPLES} MNIST digits (1,024 for the LSTM and CNN), one ` +
+  'epoch after a warm-up batch, samples/s\n')
+console.log('| model | batch | wasm (tensorq kernels) | wasm as shipped | ratio |')
+console.log('| --- | ---: | ---: | ---: | ---: |')
+for (const line of rows) console.log(line)
+console.log(`\n${pytorch()}`)
