@@ -43,6 +43,9 @@ const CASES: Array<{ x: Shape4; k: Shape4; strides: [number, number];
   { x: [2, 8, 8, 2], k: [3, 3, 2, 5], strides: [1, 1], pad: 'same' },
   { x: [3, 9, 9, 1], k: [5, 5, 1, 2], strides: [2, 2], pad: 'same' },
   { x: [1, 10, 6, 2], k: [2, 3, 2, 3], strides: [2, 1], pad: 'valid' },
+  // Strides that leave the last input row and column unused.
+  { x: [2, 8, 8, 1], k: [3, 3, 1, 2], strides: [2, 2], pad: 'valid' },
+  { x: [1, 7, 9, 3], k: [4, 2, 3, 2], strides: [3, 2], pad: 'same' },
 ]
 
 for (const c of CASES) {
@@ -54,6 +57,24 @@ for (const c of CASES) {
         const g = tf.grad((kernel: tf.Tensor) =>
           tf.conv2d(x, kernel as tf.Tensor4D, c.strides, c.pad).square().sum())
         return Array.from(g(k).dataSync())
+      })
+
+      const start = tf.memory().numTensors
+      const wasm = grad()
+      assert.equal(tf.memory().numTensors, start, 'no tensors left behind')
+      close(wasm, await on('cpu', grad))
+    })
+}
+
+for (const c of CASES) {
+  test(`Conv2DBackpropInput ${JSON.stringify(c)} matches the CPU backend`,
+    async () => {
+      const grad = () => tf.tidy(() => {
+        const x = tf.tensor4d(random(c.x, 3), c.x)
+        const k = tf.tensor4d(random(c.k, 4), c.k)
+        const g = tf.grad((input: tf.Tensor) =>
+          tf.conv2d(input as tf.Tensor4D, k, c.strides, c.pad).square().sum())
+        return Array.from(g(x).dataSync())
       })
 
       const start = tf.memory().numTensors

@@ -1,4 +1,5 @@
 import { registerConv2dBackpropFilter } from './conv2d-backprop-filter.ts'
+import { registerConv2dBackpropInput } from './conv2d-backprop-input.ts'
 import { registerUnsortedSegmentSum } from './unsorted-segment-sum.ts'
 import { registerUntransposedMatMul } from './untransposed-matmul.ts'
 
@@ -9,6 +10,7 @@ import { registerUntransposedMatMul } from './untransposed-matmul.ts'
  */
 export function registerWasmKernels(): void {
   registerConv2dBackpropFilter()
+  registerConv2dBackpropInput()
   registerUnsortedSegmentSum()
   registerUntransposedMatMul()
 }
