@@ -2,9 +2,8 @@
 // batch 64 and 256, on real MNIST digits: an MLP 784-128-64-10, a CNN
 // conv16-pool-conv32-pool-dense64, and an LSTM(32) over the 28 rows of
 // each digit, all with Adam. "wasm" is WASM with the kernels tensorq
-// registers; "wasm as shipped" puts WASM's own matmul kernels back, in
-// the same process, to show what ours change (the convolution gradient
-// tensorq adds is in both: WASM ships none). PyTorch, the peer, is
+// registers; "wasm as shipped" puts back WASM's own kernels for the ones
+// tensorq replaces, in the same process, to show what they change. PyTorch, the peer, is
 // measured when /usr/bin/python3 can import torch; this installs nothing.
 //
 //   npm run bench:train        (BENCH_SAMPLES digits per run, 4096 by default)
@@ -18,12 +17,14 @@ import { mnistSplit } from '../scripts/mnist-split.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 4096)
-const MATMULS = ['BatchMatMul', '_FusedMatMul']
+// The kernels tensorq replaces; the ones it adds (WASM has no
+// Conv2DBackpropFilter) are in both columns.
+const REPLACED = ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput']
 
 // WASM's own kernels, taken before initBackend replaces them.
-const shipped = new Map(MATMULS.map((n) => [n, getKernel(n, 'wasm')!]))
+const shipped = new Map(REPLACED.map((n) => [n, getKernel(n, 'wasm')!]))
 await initBackend('wasm', pino({ level: 'silent' }))
-const ours = new Map(MATMULS.map((n) => [n, getKernel(n, 'wasm')!]))
+const ours = new Map(REPLACED.map((n) => [n, getKernel(n, 'wasm')!]))
 
 function useKernels(kernels: Map<string, KernelConfig>): void {
   for (const [name, kernel] of kernels) {
