@@ -15,6 +15,9 @@ import '@tensorflow/tfjs-backend-wasm'
 import { pino } from 'pino'
 import { mnistSplit } from '../scripts/mnist-split.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
+import {
+  cleanUp, eventually, startTestApi, startTestWorker, testEnv,
+} from '../test/helpers/harness.ts'
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 4096)
 // The kernels tensorq replaces; the ones it adds (WASM has no
@@ -114,3 +117,47 @@ console.log('| model | batch | wasm (tensorq kernels) | wasm as shipped | ratio 
 console.log('| --- | ---: | ---: | ---: | ---: |')
 for (const line of rows) console.log(line)
 console.log(`\n${pytorch()}`)
+
+/**
+ * The MLP at batch 256 as a job through the api and a worker process, on
+ * the same engine, against raw model.fit here: the service's overhead
+ * (checkpoints, progress, cancel checks, yielding to the event loop).
+ * Samples/s of the job's last epochs, from the worker's log times.
+ */
+async function throughService(epochs: number): Promise<number> {
+  const env = testEnv()
+  const api = await startTestApi(env)
+  const worker = await startTestWorker(env)
+  const post = async (url: string, payload: object) => {
+    const res = await api.app.inject({ method: 'POST', url, payload })
+    if (res.statusCode >= 300) throw new Error(`${url}: ${res.body}`)
+    return res.json()
+  }
+  try {
+    const dataset = (await post('/v1/datasets', { name: 'mnist',
+      rows: train.map((d) => ({ x: d.pixels, y: d.label })) })).id
+    const job = await post('/v1/jobs', { model: 'mlp', dataset,
+      spec: { layers: [{ type: 'dense', units: 128, activation: 'relu' },
+        { type: 'dense', units: 64, activation: 'relu' },
+        { type: 'dense', units: 10, activation: 'softmax' }],
+      loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
+      training: { epochs, batchSize: 256, shuffle: false } })
+    await eventually(async () => {
+      const res = await api.app.inject(`/v1/jobs/${job.id}`)
+      return res.json().state === 'completed' ? true : undefined
+    }, 600_000, 'the job')
+    const times = worker.logs.filter((l) => l.msg === 'epoch finished')
+      .map((l) => l.time as number)
+    return SAMPLES * (epochs - 1) / ((times.at(-1)! - times[0]) / 1000)
+  } finally {
+    await worker.stop()
+    await api.close()
+    await cleanUp(env)
+  }
+}
+
+const raw = await measure('mlp', 256, SAMPLES)
+const job = await throughService(4)
+console.log(`\nMLP, batch 256, ${SAMPLES} digits, wasm: raw model.fit ` +
+  `${raw.toFixed(0)} samples/s; as a job through the service ` +
+  `${job.toFixed(0)} samples/s (${(job / raw).toFixed(2)}×)`)

@@ -23,11 +23,27 @@ function key(jobId: string): string {
  */
 export async function saveCheckpoint(store: ArtifactStore, jobId: string,
   model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
+  await writeCheckpoint(store, jobId, await encodeCheckpoint(model,
+    checkpoint))
+}
+
+/**
+ * A checkpoint's bytes: the model's weights as they are when this is
+ * called, so that training may go on while they are written.
+ */
+export async function encodeCheckpoint(model: tf.LayersModel,
+  checkpoint: Checkpoint): Promise<Buffer> {
   const { modelJson, weights } = await serializeModel(model)
   const head = Buffer.from(JSON.stringify({ ...checkpoint, modelJson }))
   const length = Buffer.alloc(4)
   length.writeUInt32BE(head.length)
-  await store.write(key(jobId), Buffer.concat([length, head, weights]))
+  return Buffer.concat([length, head, weights])
+}
+
+/** Stores bytes from encodeCheckpoint as the job's checkpoint. */
+export function writeCheckpoint(store: ArtifactStore, jobId: string,
+  bytes: Buffer): Promise<void> {
+  return store.write(key(jobId), bytes)
 }
 
 /**

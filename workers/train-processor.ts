@@ -20,7 +20,8 @@ import { serializeModel } from '../src/tf/model-io.ts'
 import { withSeed } from '../src/tf/seeded-random.ts'
 import { restoreBestWeights } from './best-weights.ts'
 import {
-  removeCheckpoint, restoreCheckpoint, saveCheckpoint,
+  encodeCheckpoint, removeCheckpoint, restoreCheckpoint, saveCheckpoint,
+  writeCheckpoint,
 } from './checkpoints.ts'
 import { graphTensors } from './graph-tensors.ts'
 import {
@@ -67,6 +68,15 @@ interface Divergence {
   drained?: boolean
 }
 
+/**
+ * The last epoch's report (checkpoint, log row, progress), written while
+ * the next epoch trains; awaited before the next report and after fit,
+ * so reports go out in order and a failed write fails the job.
+ */
+interface Reports {
+  pending: Promise<void>
+}
+
 function callbacks(
   job: TrainingJob,
   log: Logger,
@@ -75,6 +85,7 @@ function callbacks(
   model: tf.LayersModel,
   divergence: Divergence,
   cancel: CancelWatch,
+  reports: Reports,
 ): tf.CustomCallback {
   const { backend } = deps
   const epochs = job.data.training.epochs
@@ -116,12 +127,19 @@ function callbacks(
       const progress: TrainingProgress = {
         backend, epoch: epoch + 1, epochs, loss, metrics,
       }
-      // Stored before it is shown: an epoch a client has seen is one a
-      // worker dying from here on does not lose.
-      await saveCheckpoint(deps.store, job.id!, model,
-        { epoch: epoch + 1, history })
-      await job.log(JSON.stringify(row))
-      await job.updateProgress(progress)
+      // The weights are taken now; the write goes on during the next
+      // epoch. Stored before it is shown: an epoch a client has seen is
+      // one a worker dying from here on does not lose.
+      const bytes = await encodeCheckpoint(model,
+        { epoch: epoch + 1, history: [...history] })
+      await reports.pending
+      reports.pending = (async () => {
+        await writeCheckpoint(deps.store, job.id!, bytes)
+        await job.log(JSON.stringify(row))
+        await job.updateProgress(progress)
+      })()
+      // Awaited later; until then its failure is not unhandled.
+      reports.pending.catch(() => undefined)
       log.info({ epoch: epoch + 1, epochs, loss, metrics }, 'epoch finished')
     },
   }, 'auto')
@@ -159,6 +177,7 @@ async function fit(
   const seconds = Math.min(training.maxRuntimeSeconds ?? Infinity,
     deps.maxJobSeconds)
   const divergence: Divergence = { deadline: Date.now() + seconds * 1000 }
+  const reports: Reports = { pending: Promise.resolve() }
   const extra: Array<tf.CustomCallback | tf.EarlyStopping> = []
   if (stop) {
     const { restoreBestWeights: restore, ...early } = stop
@@ -176,10 +195,11 @@ async function fit(
     classWeight: classWeights(training, classes),
     verbose: 0,
     callbacks: [
-      callbacks(job, log, deps, history, model, divergence, cancel),
+      callbacks(job, log, deps, history, model, divergence, cancel, reports),
       ...extra,
     ],
   })
+  await reports.pending
 
   if (cancel.requested) {
     throw new errors.JobCancelled(`cancelled in epoch ${history.length + 1}` +
