@@ -6,7 +6,7 @@
 // tensorq replaces, in the same process, to show what they change. PyTorch, the peer, is
 // measured when /usr/bin/python3 can import torch; this installs nothing.
 //
-//   npm run bench:train        (BENCH_SAMPLES digits per run, 4096 by default)
+//   npm run bench:train        (BENCH_SAMPLES digits per run, 8192 by default)
 import { spawnSync } from 'node:child_process'
 import {
   getKernel, registerKernel, unregisterKernel, type KernelConfig,
@@ -19,7 +19,7 @@ import {
   cleanUp, eventually, startTestApi, startTestWorker, testEnv,
 } from '../test/helpers/harness.ts'
 
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 4096)
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 8192)
 // The kernels tensorq replaces; the ones it adds (WASM has no
 // Conv2DBackpropFilter) are in both columns.
 const REPLACED = ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput']
