@@ -1,12 +1,13 @@
-// Training samples/s of three models on the engines that load here, at
-// batch 64 and 256, on real MNIST digits: an MLP 784-128-64-10, a CNN
-// conv16-pool-conv32-pool-dense64, and an LSTM(32) over the 28 rows of
-// each digit, all with Adam. "wasm" is WASM with the kernels tensorq
-// registers; "wasm as shipped" puts back WASM's own kernels for the ones
-// tensorq replaces, in the same process, to show what they change. PyTorch, the peer, is
-// measured when /usr/bin/python3 can import torch; this installs nothing.
+// Training samples/s on WASM, at batch 64 and 256, on real MNIST digits:
+// an MLP 784-128-64-10, a CNN conv16-pool-conv32-pool-dense64, and an
+// LSTM(32) over the 28 rows of each digit, all with Adam. "wasm" has the
+// kernels tensorq registers; "wasm as shipped" puts back WASM's own
+// kernels for the ones tensorq replaces, in the same process, to show
+// what they change. Then the MLP as a job through the service against
+// raw model.fit. PyTorch, the peer, is not run yet; the bench says
+// whether /usr/bin/python3 could import it, and installs nothing.
 //
-//   npm run bench:train        (BENCH_SAMPLES digits per run, 8192 by default)
+//   npm run bench:train   (BENCH_SAMPLES digits per run, 8192 by default)
 import { spawnSync } from 'node:child_process'
 import {
   getKernel, registerKernel, unregisterKernel, type KernelConfig,
