@@ -246,6 +246,17 @@ export class TrainingQueue {
   }
 
   async close(): Promise<void> {
+    // A queue on a shared connection that closes before its first
+    // handshake ends leaves that handshake's failure unhandled (BullMQ
+    // suppresses it only for connections of its own), and the api's
+    // disconnect right after turns it into a crash. So let it end first;
+    // briefly, since Redis may be away.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.queue.waitUntilReady(),
+      new Promise((resolve) => { timer = setTimeout(resolve, 2000) }),
+    ]).catch(() => undefined)
+    clearTimeout(timer)
     await this.queue.close()
   }
 }
