@@ -5,6 +5,7 @@ const Backend = Type.Union([
   Type.Literal('auto'),
   Type.Literal('gpu'),
   Type.Literal('node'),
+  Type.Literal('native'),
   Type.Literal('wasm'),
   Type.Literal('cpu'),
 ])

@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendName } from '../config.ts'
 import type { Logger } from '../log.ts'
+import {
+  NATIVE_BACKEND, registerNativeBackend,
+} from './native-kernels/register.ts'
 import { registerWasmKernels } from './wasm-kernels/register.ts'
 
 type Engine = Exclude<BackendName, 'auto'>
 
 /** Tried in this order by `auto`: fastest first. */
-const ORDER: Engine[] = ['gpu', 'node', 'wasm', 'cpu']
+const ORDER: Engine[] = ['gpu', 'node', 'native', 'wasm', 'cpu']
 
 // Package names are held in variables so that TypeScript does not demand
 // type declarations for the optional native packages, absent on most
@@ -19,6 +22,7 @@ const WASM = '@tensorflow/tfjs-backend-wasm'
 const TFJS_NAME: Record<Engine, string> = {
   gpu: 'tensorflow',
   node: 'tensorflow',
+  native: NATIVE_BACKEND,
   wasm: 'wasm',
   cpu: 'cpu',
 }
@@ -26,6 +30,7 @@ const TFJS_NAME: Record<Engine, string> = {
 async function register(engine: Engine): Promise<void> {
   if (engine === 'gpu') await import(NATIVE_GPU)
   if (engine === 'node') await import(NATIVE_CPU)
+  if (engine === 'native') registerNativeBackend()
   if (engine === 'wasm') {
     await import(WASM)
     registerWasmKernels()
@@ -50,7 +55,7 @@ let active: Engine | undefined
 
 /**
  * Loads the backend `wanted` names, or with `auto` the first that loads.
- * Returns the engine in use (gpu, node, wasm or cpu). A named engine that
+ * Returns the engine in use (gpu, node, native, wasm or cpu). A named engine that
  * fails to load is an error, not a silent fallback.
  */
 export async function initBackend(
@@ -72,7 +77,9 @@ export async function initBackend(
       return engine
     } catch (err) {
       if (wanted !== 'auto') throw err
-      log.debug({ backend: engine, err }, 'tfjs backend unavailable')
+      const reason = err instanceof Error ? err.message.split('\n')[0]
+        : String(err)
+      log.info({ backend: engine, reason }, 'tfjs backend unavailable')
     }
   }
 

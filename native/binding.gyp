@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "tensorq_kernels",
+      "sources": [
+        "src/addon.cc",
+        "src/conv.cc",
+        "src/matmul.cc",
+        "src/pool.cc"
+      ],
+      "libraries": [
+        "-lopenblas"
+      ],
+      "cflags_cc": [
+        "-O3",
+        "-std=c++17"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions"
+      ]
+    }
+  ]
+}

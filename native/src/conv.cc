@@ -1,0 +1,156 @@
+// Convolutions as matrix products (im2col): each output pixel's receptive
+// field is copied out as one row of a [pixels, fh·fw·inC] matrix, so that
+// the convolution and both its gradients are single BLAS calls over it.
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels.h"
+
+namespace tq {
+
+namespace {
+
+// Rows of the patch matrix built at a time, so that a large batch needs
+// a bounded scratch buffer (about 8 MB) rather than one per whole batch.
+constexpr int64_t kChunkFloats = int64_t(1) << 21;
+
+int64_t patchWidth(const ConvShape& s) { return int64_t(s.fh) * s.fw * s.inC; }
+
+int64_t pixels(const ConvShape& s) {
+  return int64_t(s.batch) * s.outH * s.outW;
+}
+
+int64_t chunkRows(const ConvShape& s) {
+  return std::max<int64_t>(1, kChunkFloats / patchWidth(s));
+}
+
+// A 1×1 filter at stride 1 without padding reads each input pixel once, in
+// order: the input is already the patch matrix.
+bool isPointwise(const ConvShape& s) {
+  return s.fh == 1 && s.fw == 1 && s.strideH == 1 && s.strideW == 1 &&
+         s.padTop == 0 && s.padLeft == 0 && s.outH == s.inH &&
+         s.outW == s.inW;
+}
+
+// Calls visit(row, tap, source) for each filter tap of each output pixel in
+// [first, first + rows): source points at that tap's inC input values, or
+// is null where the tap falls in the padding.
+template <typename Visit>
+void forEachTap(const ConvShape& s, const float* x, int64_t first,
+                int64_t rows, Visit visit) {
+  const int64_t plane = int64_t(s.outH) * s.outW;
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t p = first + r;
+    const int64_t b = p / plane;
+    const int oy = int((p % plane) / s.outW);
+    const int ox = int(p % s.outW);
+    const float* image = x + b * s.inH * s.inW * s.inC;
+
+    for (int ky = 0; ky < s.fh; ky++) {
+      const int iy = oy * s.strideH - s.padTop + ky * s.dilH;
+      for (int kx = 0; kx < s.fw; kx++) {
+        const int ix = ox * s.strideW - s.padLeft + kx * s.dilW;
+        const bool inside = iy >= 0 && iy < s.inH && ix >= 0 && ix < s.inW;
+        const float* source =
+            inside ? image + (int64_t(iy) * s.inW + ix) * s.inC : nullptr;
+        visit(r, ky * s.fw + kx, source);
+      }
+    }
+  }
+}
+
+void im2col(const ConvShape& s, const float* x, int64_t first, int64_t rows,
+            float* col) {
+  const int64_t width = patchWidth(s);
+  const size_t bytes = sizeof(float) * s.inC;
+  forEachTap(s, x, first, rows, [&](int64_t r, int tap, const float* src) {
+    float* dst = col + r * width + int64_t(tap) * s.inC;
+    if (src) {
+      std::memcpy(dst, src, bytes);
+    } else {
+      std::memset(dst, 0, bytes);
+    }
+  });
+}
+
+}  // namespace
+
+void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
+  const int64_t width = patchWidth(s);
+  const int64_t total = pixels(s);
+  if (isPointwise(s)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(total), s.outC,
+                int(width), 1.0f, x, int(width), w, s.outC, 0.0f, y, s.outC);
+    return;
+  }
+
+  const int64_t step = chunkRows(s);
+  std::vector<float> col(std::min(step, total) * width);
+  for (int64_t first = 0; first < total; first += step) {
+    const int64_t rows = std::min(step, total - first);
+    im2col(s, x, first, rows, col.data());
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), s.outC,
+                int(width), 1.0f, col.data(), int(width), w, s.outC, 0.0f,
+                y + first * s.outC, s.outC);
+  }
+}
+
+void conv2dBackpropFilter(const float* x, const float* dy, float* dw,
+                          const ConvShape& s) {
+  const int64_t width = patchWidth(s);
+  const int64_t total = pixels(s);
+  if (isPointwise(s)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(width), s.outC,
+                int(total), 1.0f, x, int(width), dy, s.outC, 0.0f, dw,
+                s.outC);
+    return;
+  }
+
+  // dW = colᵀ · dy, summed over the chunks of rows.
+  const int64_t step = chunkRows(s);
+  std::vector<float> col(std::min(step, total) * width);
+  for (int64_t first = 0; first < total; first += step) {
+    const int64_t rows = std::min(step, total - first);
+    im2col(s, x, first, rows, col.data());
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(width), s.outC,
+                int(rows), 1.0f, col.data(), int(width),
+                dy + first * s.outC, s.outC, first == 0 ? 0.0f : 1.0f, dw,
+                s.outC);
+  }
+}
+
+void conv2dBackpropInput(const float* dy, const float* w, float* dx,
+                         const ConvShape& s) {
+  const int64_t width = patchWidth(s);
+  const int64_t total = pixels(s);
+  if (isPointwise(s)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(total),
+                int(width), s.outC, 1.0f, dy, s.outC, w, s.outC, 0.0f, dx,
+                int(width));
+    return;
+  }
+
+  // The patch-matrix gradient dy · Wᵀ is scattered back (col2im): each
+  // tap adds into the input pixel it was copied from.
+  std::memset(dx, 0, sizeof(float) * s.batch * s.inH * s.inW * s.inC);
+  const int64_t step = chunkRows(s);
+  std::vector<float> col(std::min(step, total) * width);
+  for (int64_t first = 0; first < total; first += step) {
+    const int64_t rows = std::min(step, total - first);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows),
+                int(width), s.outC, 1.0f, dy + first * s.outC, s.outC, w,
+                s.outC, 0.0f, col.data(), int(width));
+    forEachTap(s, dx, first, rows, [&](int64_t r, int tap, const float* dst) {
+      if (!dst) return;
+      float* target = const_cast<float*>(dst);
+      const float* src = col.data() + r * width + int64_t(tap) * s.inC;
+      for (int c = 0; c < s.inC; c++) target[c] += src[c];
+    });
+  }
+}
+
+}  // namespace tq

@@ -1,0 +1,41 @@
+// The kernels, free of N-API: addon.cc unpacks JavaScript arguments and
+// calls these on the typed arrays' own memory.
+#pragma once
+
+#include <cstdint>
+
+namespace tq {
+
+// A 2-D convolution's geometry, NHWC input and [fh, fw, inC, outC] filter,
+// as tfjs's computeConv2DInfo describes it.
+struct ConvShape {
+  int batch, inH, inW, inC;
+  int outH, outW, outC;
+  int fh, fw;
+  int strideH, strideW;
+  int padTop, padLeft;
+  int dilH, dilW;
+};
+
+// out[i] = op(a[i]) · op(b[i]) for each of `batch` products of m×k by k×n.
+// A stride of 0 broadcasts that operand over the batch.
+void matmul(const float* a, const float* b, float* out, int batch, int m,
+            int n, int k, bool transA, bool transB, int64_t strideA,
+            int64_t strideB);
+
+void conv2d(const float* x, const float* w, float* y, const ConvShape& s);
+void conv2dBackpropInput(const float* dy, const float* w, float* dx,
+                         const ConvShape& s);
+void conv2dBackpropFilter(const float* x, const float* dy, float* dw,
+                          const ConvShape& s);
+
+// Pooling reuses ConvShape with outC == inC.
+void maxPool(const float* x, float* y, const ConvShape& s);
+void maxPoolGrad(const float* dy, const float* x, float* dx,
+                 const ConvShape& s);
+void avgPoolGrad(const float* dy, float* dx, const ConvShape& s);
+
+void setThreads(int n);
+int threads();
+
+}  // namespace tq

@@ -1,0 +1,40 @@
+#include <cblas.h>
+
+#include "kernels.h"
+
+extern "C" {
+// Declared by OpenBLAS's own cblas.h but not by the generic one that
+// Debian's alternatives may put first on the include path.
+void openblas_set_num_threads(int n);
+int openblas_get_num_threads(void);
+}
+
+namespace tq {
+
+void matmul(const float* a, const float* b, float* out, int batch, int m,
+            int n, int k, bool transA, bool transB, int64_t strideA,
+            int64_t strideB) {
+  const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = transB ? CblasTrans : CblasNoTrans;
+  const int lda = transA ? m : k;
+  const int ldb = transB ? k : n;
+
+  // A dense layer over [batch, m, k] rows shares one weight matrix: the
+  // batch is then one taller product, which BLAS runs faster than many.
+  if (batch > 1 && strideB == 0 && !transA && strideA == int64_t(m) * k) {
+    cblas_sgemm(CblasRowMajor, ta, tb, batch * m, n, k, 1.0f, a, lda, b, ldb,
+                0.0f, out, n);
+    return;
+  }
+
+  for (int i = 0; i < batch; i++) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a + i * strideA, lda,
+                b + i * strideB, ldb, 0.0f, out + int64_t(i) * m * n, n);
+  }
+}
+
+void setThreads(int n) { openblas_set_num_threads(n); }
+
+int threads() { return openblas_get_num_threads(); }
+
+}  // namespace tq

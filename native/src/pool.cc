@@ -1,0 +1,104 @@
+// Pooling and its gradients in NHWC, looping over channels innermost so
+// that each window step reads and writes contiguous memory.
+
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels.h"
+
+namespace tq {
+
+namespace {
+
+// Calls visit(outPixel, inPixel) for each in-range window tap of each
+// output pixel, taps in row-major window order; pixel indexes count
+// [batch, row, column] positions, to be scaled by the channels.
+template <typename Visit>
+void forEachWindowTap(const ConvShape& s, Visit visit) {
+  for (int b = 0; b < s.batch; b++) {
+    for (int oy = 0; oy < s.outH; oy++) {
+      for (int ox = 0; ox < s.outW; ox++) {
+        const int64_t out = (int64_t(b) * s.outH + oy) * s.outW + ox;
+        for (int ky = 0; ky < s.fh; ky++) {
+          const int iy = oy * s.strideH - s.padTop + ky * s.dilH;
+          if (iy < 0 || iy >= s.inH) continue;
+          for (int kx = 0; kx < s.fw; kx++) {
+            const int ix = ox * s.strideW - s.padLeft + kx * s.dilW;
+            if (ix < 0 || ix >= s.inW) continue;
+            visit(out, (int64_t(b) * s.inH + iy) * s.inW + ix);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void maxPool(const float* x, float* y, const ConvShape& s) {
+  const int c = s.inC;
+  const int64_t outSize = int64_t(s.batch) * s.outH * s.outW * c;
+  std::fill(y, y + outSize, -std::numeric_limits<float>::infinity());
+  forEachWindowTap(s, [&](int64_t out, int64_t in) {
+    float* dst = y + out * c;
+    const float* src = x + in * c;
+    for (int i = 0; i < c; i++) {
+      if (src[i] > dst[i]) dst[i] = src[i];
+    }
+  });
+}
+
+void maxPoolGrad(const float* dy, const float* x, float* dx,
+                 const ConvShape& s) {
+  const int c = s.inC;
+  std::memset(dx, 0, sizeof(float) * s.batch * s.inH * s.inW * c);
+
+  // The gradient goes to the first maximum of each window, as tfjs's own
+  // kernels choose it: strictly greater than everything before it.
+  std::vector<float> best(c);
+  std::vector<int64_t> where(c);
+  int64_t current = -1;
+  const auto flush = [&]() {
+    if (current < 0) return;
+    const float* grad = dy + current * c;
+    for (int i = 0; i < c; i++) {
+      if (where[i] >= 0) dx[where[i] * c + i] += grad[i];
+    }
+  };
+
+  forEachWindowTap(s, [&](int64_t out, int64_t in) {
+    if (out != current) {
+      flush();
+      current = out;
+      std::fill(best.begin(), best.end(),
+                -std::numeric_limits<float>::infinity());
+      std::fill(where.begin(), where.end(), -1);
+    }
+    const float* src = x + in * c;
+    for (int i = 0; i < c; i++) {
+      if (src[i] > best[i]) {
+        best[i] = src[i];
+        where[i] = in;
+      }
+    }
+  });
+  flush();
+}
+
+void avgPoolGrad(const float* dy, float* dx, const ConvShape& s) {
+  const int c = s.inC;
+  std::memset(dx, 0, sizeof(float) * s.batch * s.inH * s.inW * c);
+
+  // tfjs's kernels divide every window's gradient by the full window size,
+  // padding included, while its forward pass divides by the taps inside;
+  // this matches the gradient kernels so that every backend agrees.
+  const float share = 1.0f / float(s.fh * s.fw);
+  forEachWindowTap(s, [&](int64_t out, int64_t in) {
+    const float* grad = dy + out * c;
+    float* dst = dx + in * c;
+    for (int i = 0; i < c; i++) dst[i] += grad[i] * share;
+  });
+}
+
+}  // namespace tq

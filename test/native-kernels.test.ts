@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
+import { pino } from 'pino'
+import { nativeAddon } from '../src/tf/native-kernels/addon.ts'
+import { NATIVE_BACKEND } from '../src/tf/native-kernels/register.ts'
+import { initBackend, tf } from '../src/tf/backend.ts'
+
+// Each kernel the native addon registers is checked against the pure-JS
+// CPU backend, which runs beside it in the same process.
+//
+// The addon is optional: it builds at npm install where g++ and
+// libopenblas-dev are present. Without it these tests are skipped, saying
+// why, unless TENSORQ_REQUIRE_NATIVE is set (.ci/run sets it, having
+// installed OpenBLAS, so a broken build fails CI instead of hiding).
+
+let missing: string | false = false
+try {
+  nativeAddon()
+} catch (err) {
+  missing = (err as Error).message
+  if (process.env.TENSORQ_REQUIRE_NATIVE) throw err
+}
+const skip = missing ? `native kernels unavailable: ${missing}` : false
+
+before(async () => {
+  if (missing) return
+  await initBackend('native', pino({ level: 'silent' }))
+})
+
+async function on<T>(backend: string, fn: () => T): Promise<T> {
+  await tf.setBackend(backend)
+  try {
+    return fn()
+  } finally {
+    await tf.setBackend(NATIVE_BACKEND)
+  }
+}
+
+function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-4) {
+  assert.equal(a.length, b.length)
+  for (let i = 0; i < a.length; i++) {
+    const scale = Math.max(1, Math.abs(b[i]))
+    assert.ok(Math.abs(a[i] - b[i]) <= tol * scale, `[${i}] ${a[i]} vs ${b[i]}`)
+  }
+}
+
+function random(shape: number[], seed: number): number[] {
+  let s = seed
+  return Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648
+    return s / 2147483648 - 0.5
+  })
+}
+
+/**
+ * Runs `fn` on the native backend and on pure JS and compares the values;
+ * also checks that the native run leaves no tensor behind and that it ran
+ * the kernel under test, not a fallback (the count of addon-made tensors
+ * is not observable, so the kernel's name is checked in tfjs's profile).
+ */
+async function matches(fn: () => tf.Tensor | tf.Tensor[], kernel: string,
+  tol = 1e-4): Promise<void> {
+  const values = () => tf.tidy(() => [fn()].flat()
+    .flatMap((t) => Array.from(t.dataSync())))
+
+  const start = tf.memory().numTensors
+  const profile = await tf.profile(() => { values() })
+  assert.equal(tf.memory().numTensors, start, 'no tensors left behind')
+  const ran = profile.kernelNames
+  assert.ok(ran.includes(kernel), `${kernel} ran (ran ${ran.join(', ')})`)
+
+  close(values(), await on('cpu', values), tol)
+}
+
+const MATMULS: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [
+  { a: [4, 6], b: [6, 4], ta: false, tb: false },
+  { a: [5, 7], b: [5, 3], ta: true, tb: false },
+  { a: [5, 7], b: [3, 7], ta: false, tb: true },
+  { a: [7, 5], b: [3, 7], ta: true, tb: true },
+  { a: [2, 6, 4], b: [2, 6, 3], ta: true, tb: false },
+  // One matrix against a batch, each way round: the broadcast strides.
+  { a: [3, 4, 6], b: [1, 5, 6], ta: false, tb: true },
+  { a: [1, 4, 6], b: [3, 6, 5], ta: false, tb: false },
+  { a: [2, 3, 4, 6], b: [6, 2], ta: false, tb: false },
+]
+
+for (const c of MATMULS) {
+  test(`native BatchMatMul ${JSON.stringify(c)} matches pure JS`, { skip },
+    () => matches(() => tf.matMul(tf.tensor(random(c.a, 4), c.a),
+      tf.tensor(random(c.b, 5), c.b), c.ta, c.tb), 'BatchMatMul', 1e-5))
+}
+
+test('native BatchMatMul falls back for batches that broadcast both ways',
+  { skip }, () => matches(() => tf.matMul(
+    tf.tensor(random([2, 1, 3, 4], 1), [2, 1, 3, 4]),
+    tf.tensor(random([1, 3, 4, 2], 2), [1, 3, 4, 2])), 'BatchMatMul', 1e-5))
+
+test('native BatchMatMul of int32 tensors falls back to pure JS', { skip },
+  () => matches(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'),
+    tf.tensor2d([[5], [6]], [2, 1], 'int32')), 'BatchMatMul', 0))
+
+for (const activation of ['linear', 'relu', 'relu6', 'elu', 'sigmoid',
+  'leakyrelu', 'prelu'] as const) {
+  test(`native _FusedMatMul with bias and ${activation} matches pure JS`,
+    { skip }, () => matches(() => tf.fused.matMul({
+      a: tf.tensor2d(random([6, 4], 6), [6, 4]),
+      b: tf.tensor2d(random([3, 6], 7), [3, 6]),
+      transposeA: true, transposeB: true,
+      bias: tf.tensor1d(random([3], 8)), activation,
+      preluActivationWeights: activation === 'prelu'
+        ? tf.tensor1d([0.1, 0.2, 0.3]) : undefined,
+      leakyreluAlpha: 0.3,
+    }), '_FusedMatMul', 1e-5))
+}
+
+test('native _FusedMatMul with a bias that broadcasts by rows', { skip },
+  () => matches(() => tf.fused.matMul({
+    a: tf.tensor2d(random([4, 5], 1), [4, 5]),
+    b: tf.tensor2d(random([5, 3], 2), [5, 3]),
+    bias: tf.tensor2d(random([4, 1], 3), [4, 1]), activation: 'relu',
+  }), '_FusedMatMul', 1e-5))
+
+test('dense gradients on native match pure JS (the transposed products)',
+  { skip }, () => matches(() => {
+    const x = tf.tensor2d(random([16, 10], 9), [16, 10])
+    const w = tf.tensor2d(random([10, 4], 10), [10, 4])
+    return tf.grads((xs: tf.Tensor, ws: tf.Tensor) => tf.matMul(
+      xs as tf.Tensor2D, ws as tf.Tensor2D).relu().square().sum())([x, w])
+  }, 'BatchMatMul'))
+
+type Shape4 = [number, number, number, number]
+
+const CONVS: Array<{ x: Shape4; k: Shape4; strides: [number, number];
+  pad: 'same' | 'valid'; dilations?: [number, number] }> = [
+  { x: [2, 7, 7, 3], k: [3, 3, 3, 4], strides: [1, 1], pad: 'valid' },
+  { x: [2, 8, 8, 2], k: [3, 3, 2, 5], strides: [1, 1], pad: 'same' },
+  { x: [3, 9, 9, 1], k: [5, 5, 1, 2], strides: [2, 2], pad: 'same' },
+  { x: [1, 10, 6, 2], k: [2, 3, 2, 3], strides: [2, 1], pad: 'valid' },
+  // Strides that leave the last input row and column unused.
+  { x: [2, 8, 8, 1], k: [3, 3, 1, 2], strides: [2, 2], pad: 'valid' },
+  { x: [1, 7, 9, 3], k: [4, 2, 3, 2], strides: [3, 2], pad: 'same' },
+  // The pointwise case skips im2col.
+  { x: [2, 5, 5, 4], k: [1, 1, 4, 3], strides: [1, 1], pad: 'valid' },
+  { x: [1, 9, 9, 2], k: [3, 3, 2, 2], strides: [1, 1], pad: 'same',
+    dilations: [2, 2] },
+  // More patch rows than one scratch chunk holds (2^21 floats / 27).
+  { x: [2, 240, 200, 3], k: [3, 3, 3, 2], strides: [1, 1], pad: 'same' },
+]
+
+for (const c of CONVS) {
+  const name = JSON.stringify(c)
+  const x = () => tf.tensor4d(random(c.x, 1), c.x)
+  const k = () => tf.tensor4d(random(c.k, 2), c.k)
+  const conv = (input: tf.Tensor, kernel: tf.Tensor) => tf.conv2d(
+    input as tf.Tensor4D, kernel as tf.Tensor4D, c.strides, c.pad, 'NHWC',
+    c.dilations ?? 1)
+
+  test(`native Conv2D ${name} matches pure JS`, { skip },
+    () => matches(() => conv(x(), k()), 'Conv2D'))
+
+  // Dilated gradients are tfjs's own concern: it refuses them.
+  if (c.dilations) continue
+
+  test(`native Conv2DBackpropFilter ${name} matches pure JS`, { skip },
+    () => matches(() => tf.grad((kernel: tf.Tensor) =>
+      conv(x(), kernel).square().sum())(k()), 'Conv2DBackpropFilter', 2e-4))
+
+  test(`native Conv2DBackpropInput ${name} matches pure JS`, { skip },
+    () => matches(() => tf.grad((input: tf.Tensor) =>
+      conv(input, k()).square().sum())(x()), 'Conv2DBackpropInput'))
+}
+
+test('native FusedConv2D with bias and relu matches pure JS', { skip },
+  () => matches(() => tf.fused.conv2d({
+    x: tf.tensor4d(random([2, 6, 6, 3], 1), [2, 6, 6, 3]),
+    filter: tf.tensor4d(random([3, 3, 3, 4], 2), [3, 3, 3, 4]),
+    strides: 1, pad: 'same', bias: tf.tensor1d(random([4], 3)),
+    activation: 'relu',
+  }), 'FusedConv2D'))
+
+const POOLS: Array<{ x: Shape4; size: [number, number];
+  strides: [number, number]; pad: 'same' | 'valid' }> = [
+  { x: [2, 8, 8, 3], size: [2, 2], strides: [2, 2], pad: 'valid' },
+  { x: [1, 7, 7, 2], size: [3, 3], strides: [2, 2], pad: 'same' },
+  { x: [2, 5, 6, 4], size: [2, 3], strides: [1, 2], pad: 'valid' },
+  // Overlapping windows: one input pixel gets gradient from several.
+  { x: [1, 6, 6, 1], size: [3, 3], strides: [1, 1], pad: 'same' },
+]
+
+for (const c of POOLS) {
+  const name = JSON.stringify(c)
+  const x = () => tf.tensor4d(random(c.x, 11), c.x)
+
+  test(`native MaxPool ${name} matches pure JS`, { skip }, () => matches(
+    () => tf.maxPool(x(), c.size, c.strides, c.pad), 'MaxPool', 0))
+
+  test(`native MaxPoolGrad ${name} matches pure JS`, { skip }, () => matches(
+    () => tf.grad((input: tf.Tensor) => tf.maxPool(input as tf.Tensor4D,
+      c.size, c.strides, c.pad).square().sum())(x()), 'MaxPoolGrad', 1e-6))
+
+  test(`native AvgPoolGrad ${name} matches pure JS`, { skip }, () => matches(
+    () => tf.grad((input: tf.Tensor) => tf.avgPool(input as tf.Tensor4D,
+      c.size, c.strides, c.pad).square().sum())(x()), 'AvgPoolGrad', 1e-5))
+}
+
+test('max pooling sends a tied window\'s gradient to its first maximum',
+  { skip }, () => matches(() => tf.grad((input: tf.Tensor) =>
+    tf.maxPool(input as tf.Tensor4D, 2, 2, 'valid').sum())(
+    tf.tensor4d([1, 1, 1, 1, 2, 0, 2, 2], [1, 2, 4, 1])), 'MaxPoolGrad', 0))
+
+test('the addon refuses arrays shorter than their shapes', { skip }, () => {
+  const addon = nativeAddon()
+  const out = new Float32Array(4)
+  assert.throws(() => addon.matmul(new Float32Array(3), new Float32Array(4),
+    out, 1, 2, 2, 2, false, false, 4, 4), /a holds 3 values, the shape needs 4/)
+  assert.throws(() => addon.conv2d(new Float32Array(4), new Float32Array(4),
+    out, new Int32Array(3)), /shape must be an Int32Array of 15/)
+  assert.throws(() => addon.matmul(new Float64Array(4) as never,
+    new Float32Array(4), out, 1, 2, 2, 2, false, false, 4, 4),
+  /a must be a Float32Array/)
+})
+
+test('a small CNN trains on native and its loss falls', { skip }, async () => {
+  const model = tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3,
+      activation: 'relu' }),
+    tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.flatten(),
+    tf.layers.dense({ units: 2, activation: 'softmax' }),
+  ] })
+  model.compile({ optimizer: tf.train.adam(0.05),
+    loss: 'categoricalCrossentropy' })
+
+  // Bright top half against bright bottom half.
+  const images = Array.from({ length: 32 }, (_, i) => Array.from(
+    { length: 64 }, (_, p) => ((p < 32) === (i % 2 === 0) ? 1 : 0)))
+  const x = tf.tensor4d(images.flat(), [32, 8, 8, 1])
+  const y = tf.oneHot(tf.tensor1d(images.map((_, i) => i % 2), 'int32'), 2)
+  const history = await model.fit(x, y, { epochs: 8, verbose: 0 })
+  const loss = history.history.loss as number[]
+  assert.ok(loss[loss.length - 1] < loss[0] / 2, `loss ${loss.join(', ')}`)
+
+  tf.dispose([x, y])
+  model.dispose()
+})
