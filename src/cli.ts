@@ -3,12 +3,14 @@ import { ConfigError, loadConfig, type Config } from './config.ts'
 import { createLogger, type Logger } from './log.ts'
 import { NoRedisError, startDev } from './run/dev.ts'
 import { startApi } from './run/api.ts'
+import { startWorkerPool, workerProcessCount } from './run/worker-pool.ts'
 import { startWorker } from '../workers/worker.ts'
 
 const USAGE = `usage: tensorq <command>
 
   api      the HTTP API (PORT, HOST)
-  worker   a training worker (WORKER_CONCURRENCY)
+  worker   training workers: WORKER_PROCESSES processes (one per core by
+           default), WORKER_CONCURRENCY jobs each
   dev      api and a worker process on this machine; starts redis-server
            when nothing answers at REDIS_URL
 
@@ -16,9 +18,16 @@ Configuration is read from the environment; see the README.`
 
 type Closer = { close(): Promise<void> }
 
+/** One worker in this process, or a pool of worker processes under it. */
+async function startWorkers(config: Config, log: Logger): Promise<Closer> {
+  const count = workerProcessCount(config)
+  if (count === 1) return startWorker(config, log)
+  return startWorkerPool(config, log, count)
+}
+
 const COMMANDS: Record<string, (c: Config, l: Logger) => Promise<Closer>> = {
   api: startApi,
-  worker: startWorker,
+  worker: startWorkers,
   dev: startDev,
 }
 

@@ -35,6 +35,8 @@ export const ConfigSchema = Type.Object({
   WORKER_METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535,
     default: 9464 }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  // 0: one per core.
+  WORKER_PROCESSES: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1024, default: 256 * MiB }),
   MODEL_CACHE_BYTES: Type.Integer({ minimum: 0, default: 512 * MiB }),
   MODEL_REFRESH_MS: Type.Integer({ minimum: 0, maximum: 3_600_000,

@@ -149,3 +149,35 @@ test('dense gradients match the CPU backend (the transposed products)', async ()
   })
   close(run(), await on('cpu', run), 1e-4)
 })
+
+const GATHERS: Array<{ x: number[]; ids: number[]; idShape: number[];
+  dtype: 'float32' | 'int32' }> = [
+  { x: [6, 4], ids: [5, 0, 0, 3], idShape: [4], dtype: 'float32' },
+  { x: [5, 2, 3], ids: [4, 1, 2, 1, 0, 3], idShape: [2, 3], dtype: 'float32' },
+  { x: [4, 3], ids: [3, 3, 1], idShape: [3], dtype: 'int32' },
+  { x: [7], ids: [6, 2], idShape: [2], dtype: 'float32' },
+]
+
+for (const c of GATHERS) {
+  test(`GatherV2 along the first axis ${JSON.stringify(c)} matches the CPU ` +
+    'backend', async () => {
+    const run = () => tf.tidy(() => {
+      const values = random(c.x, 12).map((v) => (c.dtype === 'int32'
+        ? Math.round(v * 100) : v))
+      const x = tf.tensor(values, c.x, c.dtype)
+      const out = tf.gather(x, tf.tensor(c.ids, c.idShape, 'int32'), 0)
+      return [...out.shape, ...out.dataSync()]
+    })
+    const start = tf.memory().numTensors
+    const wasm = run()
+    assert.equal(tf.memory().numTensors, start, 'no tensors left behind')
+    assert.deepEqual(wasm, await on('cpu', run))
+  })
+}
+
+test('GatherV2 along another axis goes to the WASM kernel', async () => {
+  const run = () => tf.tidy(() => Array.from(tf.gather(
+    tf.tensor2d(random([3, 5], 13), [3, 5]), tf.tensor1d([4, 0], 'int32'),
+    1).dataSync()))
+  assert.deepEqual(run(), await on('cpu', run))
+})

@@ -82,6 +82,7 @@ void im2col(const ConvShape& s, const float* x, int64_t first, int64_t rows,
 void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
   const int64_t width = patchWidth(s);
   const int64_t total = pixels(s);
+  useThreadsFor(2.0 * total * width * s.outC);
   if (isPointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(total), s.outC,
                 int(width), 1.0f, x, int(width), w, s.outC, 0.0f, y, s.outC);
@@ -103,6 +104,7 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw,
                           const ConvShape& s) {
   const int64_t width = patchWidth(s);
   const int64_t total = pixels(s);
+  useThreadsFor(2.0 * total * width * s.outC);
   if (isPointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(width), s.outC,
                 int(total), 1.0f, x, int(width), dy, s.outC, 0.0f, dw,
@@ -127,6 +129,7 @@ void conv2dBackpropInput(const float* dy, const float* w, float* dx,
                          const ConvShape& s) {
   const int64_t width = patchWidth(s);
   const int64_t total = pixels(s);
+  useThreadsFor(2.0 * total * width * s.outC);
   if (isPointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(total),
                 int(width), s.outC, 1.0f, dy, s.outC, w, s.outC, 0.0f, dx,

@@ -38,4 +38,7 @@ void avgPoolGrad(const float* dy, float* dx, const ConvShape& s);
 void setThreads(int n);
 int threads();
 
+// Sets OpenBLAS's threads for a product of `flops`: one for small ones.
+void useThreadsFor(double flops);
+
 }  // namespace tq

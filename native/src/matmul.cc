@@ -11,6 +11,27 @@ int openblas_get_num_threads(void);
 
 namespace tq {
 
+namespace {
+
+// OpenBLAS splits even small products across its threads, and waking a
+// sleeping thread costs more than a small product: 256×128 by 128×64 took
+// 1.4 ms on two threads against 0.05 ms on one. Products under this many
+// flops run on one thread.
+constexpr double kThreadedFlops = 32e6;
+
+int wanted = 0;
+int current = 0;
+
+void useThreads(double flops) {
+  if (wanted == 0) wanted = current = openblas_get_num_threads();
+  const int n = flops < kThreadedFlops ? 1 : wanted;
+  if (n == current) return;
+  openblas_set_num_threads(n);
+  current = n;
+}
+
+}  // namespace
+
 void matmul(const float* a, const float* b, float* out, int batch, int m,
             int n, int k, bool transA, bool transB, int64_t strideA,
             int64_t strideB) {
@@ -18,6 +39,7 @@ void matmul(const float* a, const float* b, float* out, int batch, int m,
   const CBLAS_TRANSPOSE tb = transB ? CblasTrans : CblasNoTrans;
   const int lda = transA ? m : k;
   const int ldb = transB ? k : n;
+  useThreads(2.0 * batch * m * n * k);
 
   // A dense layer over [batch, m, k] rows shares one weight matrix: the
   // batch is then one taller product, which BLAS runs faster than many.
@@ -33,8 +55,16 @@ void matmul(const float* a, const float* b, float* out, int batch, int m,
   }
 }
 
-void setThreads(int n) { openblas_set_num_threads(n); }
+void setThreads(int n) {
+  openblas_set_num_threads(n);
+  wanted = current = n;
+}
 
-int threads() { return openblas_get_num_threads(); }
+int threads() {
+  if (wanted == 0) wanted = current = openblas_get_num_threads();
+  return wanted;
+}
+
+void useThreadsFor(double flops) { useThreads(flops); }
 
 }  // namespace tq

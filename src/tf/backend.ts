@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendName } from '../config.ts'
 import type { Logger } from '../log.ts'
-import {
-  NATIVE_BACKEND, registerNativeBackend,
-} from './native-kernels/register.ts'
+import { registerNativeKernels } from './native-kernels/register.ts'
 import { registerWasmKernels } from './wasm-kernels/register.ts'
 
 type Engine = Exclude<BackendName, 'auto'>
@@ -18,11 +16,14 @@ const NATIVE_GPU = '@tensorflow/tfjs-node-gpu'
 const NATIVE_CPU = '@tensorflow/tfjs-node'
 const WASM = '@tensorflow/tfjs-backend-wasm'
 
-/** What each engine registers itself as inside tfjs. */
+/**
+ * What each engine registers itself as inside tfjs. `native` is the WASM
+ * backend with its products and pooling run by tensorq's addon.
+ */
 const TFJS_NAME: Record<Engine, string> = {
   gpu: 'tensorflow',
   node: 'tensorflow',
-  native: NATIVE_BACKEND,
+  native: 'wasm',
   wasm: 'wasm',
   cpu: 'cpu',
 }
@@ -30,11 +31,11 @@ const TFJS_NAME: Record<Engine, string> = {
 async function register(engine: Engine): Promise<void> {
   if (engine === 'gpu') await import(NATIVE_GPU)
   if (engine === 'node') await import(NATIVE_CPU)
-  if (engine === 'native') registerNativeBackend()
-  if (engine === 'wasm') {
+  if (engine === 'native' || engine === 'wasm') {
     await import(WASM)
     registerWasmKernels()
   }
+  if (engine === 'native') registerNativeKernels()
 }
 
 async function activate(engine: Engine): Promise<void> {

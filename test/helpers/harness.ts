@@ -25,6 +25,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     LOG_LEVEL: 'silent',
     PORT: '0',
     WORKER_METRICS_PORT: '0',
+    // One process, so that a test's worker pid is the one training.
+    WORKER_PROCESSES: '1',
     ...extra,
   }
 }

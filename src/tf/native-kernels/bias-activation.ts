@@ -1,7 +1,7 @@
 import {
   getKernel, type KernelBackend, type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs'
-import { floatsOf } from './cpu-data.ts'
+import { heapFloats } from '../wasm-kernels/wasm-heap.ts'
 
 /** What tfjs's fused kernels (_FusedMatMul, _FusedConv2D) add after. */
 export interface Epilogue {
@@ -50,8 +50,8 @@ export function applyEpilogue(backendName: string, backend: object,
   const channels = out.shape[out.shape.length - 1]
   if (bias && size(bias.shape) === channels && bias.dtype === 'float32') {
     // One bias per output channel, the only shape layers use: a loop.
-    const values = floatsOf(backend, out)
-    const add = floatsOf(backend, bias)
+    const values = heapFloats(backend, out)
+    const add = heapFloats(backend, bias)
     for (let i = 0; i < values.length; i += channels) {
       for (let c = 0; c < channels; c++) values[i + c] += add[c]
     }
@@ -62,7 +62,7 @@ export function applyEpilogue(backendName: string, backend: object,
   const activation = epilogue.activation ?? 'linear'
   if (activation === 'linear') return result
   if (activation === 'relu') {
-    const values = floatsOf(backend, result)
+    const values = heapFloats(backend, result)
     for (let i = 0; i < values.length; i++) {
       if (values[i] < 0) values[i] = 0
     }

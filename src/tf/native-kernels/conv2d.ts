@@ -4,7 +4,7 @@ import {
 import { nativeAddon } from './addon.ts'
 import { applyEpilogue, type Epilogue } from './bias-activation.ts'
 import { allFloat32, convShape } from './conv-shape.ts'
-import { floatsOf, tensorOf } from './cpu-data.ts'
+import { heapFloats, newOutput } from '../wasm-kernels/wasm-heap.ts'
 
 type Shape4 = [number, number, number, number]
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding
@@ -37,10 +37,12 @@ function forward(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   const info = infoFor(x.shape, filter.shape, attrs)
   if (!info || !allFloat32(x.dtype, filter.dtype)) return undefined
 
-  const y = new Float32Array(size(info.outShape))
-  nativeAddon().conv2d(floatsOf(args.backend, x),
-    floatsOf(args.backend, filter), y, convShape(info))
-  return tensorOf(args.backend, info.outShape, y)
+  const y = newOutput(args.backend, info.outShape)
+  if (size(info.outShape) === 0) return y
+  nativeAddon().conv2d(heapFloats(args.backend, x),
+    heapFloats(args.backend, filter), heapFloats(args.backend, y),
+    convShape(info))
+  return y
 }
 
 /**
@@ -72,10 +74,12 @@ export function convKernels(backendName: string,
       return original('Conv2DBackpropInput')(args)
     }
 
-    const dx = new Float32Array(size(attrs.inputShape))
-    nativeAddon().conv2dBackpropInput(floatsOf(args.backend, dy),
-      floatsOf(args.backend, filter), dx, convShape(info))
-    return tensorOf(args.backend, attrs.inputShape, dx)
+    const dx = newOutput(args.backend, attrs.inputShape)
+    if (size(attrs.inputShape) === 0) return dx
+    nativeAddon().conv2dBackpropInput(heapFloats(args.backend, dy),
+      heapFloats(args.backend, filter), heapFloats(args.backend, dx),
+      convShape(info))
+    return dx
   }
 
   const backpropFilter: KernelFunc = (args) => {
@@ -86,10 +90,12 @@ export function convKernels(backendName: string,
       return original('Conv2DBackpropFilter')(args)
     }
 
-    const dw = new Float32Array(size(attrs.filterShape))
-    nativeAddon().conv2dBackpropFilter(floatsOf(args.backend, x),
-      floatsOf(args.backend, dy), dw, convShape(info))
-    return tensorOf(args.backend, attrs.filterShape, dw)
+    const dw = newOutput(args.backend, attrs.filterShape)
+    if (size(attrs.filterShape) === 0) return dw
+    nativeAddon().conv2dBackpropFilter(heapFloats(args.backend, x),
+      heapFloats(args.backend, dy), heapFloats(args.backend, dw),
+      convShape(info))
+    return dw
   }
 
   return [

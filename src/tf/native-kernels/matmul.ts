@@ -3,7 +3,7 @@ import {
 } from '@tensorflow/tfjs'
 import { nativeAddon } from './addon.ts'
 import { applyEpilogue, type Epilogue } from './bias-activation.ts'
-import { floatsOf, tensorOf } from './cpu-data.ts'
+import { heapFloats, newOutput } from '../wasm-kernels/wasm-heap.ts'
 
 interface MatMulAttrs {
   transposeA: boolean
@@ -38,11 +38,12 @@ function nativeProduct(a: TensorInfo, b: TensorInfo, attrs: MatMulAttrs,
   const oneToMany = batchA === batchB || batchA === 1 || batchB === 1
   if (!oneToMany || batch !== Math.max(batchA, batchB)) return undefined
 
-  const out = new Float32Array(batch * m * n)
-  nativeAddon().matmul(floatsOf(backend, a), floatsOf(backend, b), out,
-    batch, m, n, k, transposeA, transposeB,
+  const out = newOutput(backend, [...outer, m, n])
+  if (batch * m * n === 0) return out
+  nativeAddon().matmul(heapFloats(backend, a), heapFloats(backend, b),
+    heapFloats(backend, out), batch, m, n, k, transposeA, transposeB,
     batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n)
-  return tensorOf(backend, [...outer, m, n], out)
+  return out
 }
 
 /** BatchMatMul and _FusedMatMul on OpenBLAS, else the kernel replaced. */

@@ -3,7 +3,7 @@ import {
 } from '@tensorflow/tfjs'
 import { nativeAddon } from './addon.ts'
 import { allFloat32, convShape } from './conv-shape.ts'
-import { floatsOf, tensorOf } from './cpu-data.ts'
+import { heapFloats, newOutput } from '../wasm-kernels/wasm-heap.ts'
 
 type Shape4 = [number, number, number, number]
 
@@ -31,9 +31,12 @@ export function poolKernels(backendName: string,
     if (!allFloat32(x.dtype)) return original('MaxPool')(args)
 
     const info = infoFor(x.shape, args.attrs as unknown as PoolAttrs)
-    const y = new Float32Array(size(info.outShape))
-    nativeAddon().maxPool(floatsOf(args.backend, x), y, y, convShape(info))
-    return tensorOf(args.backend, info.outShape, y)
+    const y = newOutput(args.backend, info.outShape)
+    if (size(info.outShape) === 0) return y
+    const out = heapFloats(args.backend, y)
+    nativeAddon().maxPool(heapFloats(args.backend, x), out, out,
+      convShape(info))
+    return y
   }
 
   const maxPoolGrad: KernelFunc = (args) => {
@@ -43,10 +46,12 @@ export function poolKernels(backendName: string,
     }
 
     const info = infoFor(input.shape, args.attrs as unknown as PoolAttrs)
-    const dx = new Float32Array(size(input.shape))
-    nativeAddon().maxPoolGrad(floatsOf(args.backend, dy),
-      floatsOf(args.backend, input), dx, convShape(info))
-    return tensorOf(args.backend, input.shape, dx)
+    const dx = newOutput(args.backend, input.shape)
+    if (size(input.shape) === 0) return dx
+    nativeAddon().maxPoolGrad(heapFloats(args.backend, dy),
+      heapFloats(args.backend, input), heapFloats(args.backend, dx),
+      convShape(info))
+    return dx
   }
 
   const avgPoolGrad: KernelFunc = (args) => {
@@ -56,10 +61,12 @@ export function poolKernels(backendName: string,
     }
 
     const info = infoFor(input.shape, args.attrs as unknown as PoolAttrs)
-    const dx = new Float32Array(size(input.shape))
-    nativeAddon().avgPoolGrad(floatsOf(args.backend, dy), dx, dx,
+    const dx = newOutput(args.backend, input.shape)
+    if (size(input.shape) === 0) return dx
+    const out = heapFloats(args.backend, dx)
+    nativeAddon().avgPoolGrad(heapFloats(args.backend, dy), out, out,
       convShape(info))
-    return tensorOf(args.backend, input.shape, dx)
+    return dx
   }
 
   return [

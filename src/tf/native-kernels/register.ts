@@ -1,52 +1,59 @@
 import {
-  getKernel, getKernelsForBackend, registerBackend, registerKernel,
-  unregisterKernel, type KernelFunc,
+  getKernel, registerKernel, unregisterKernel, type KernelConfig,
+  type KernelFunc,
 } from '@tensorflow/tfjs'
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 import { nativeAddon } from './addon.ts'
 import { convKernels } from './conv2d.ts'
 import { matmulKernels } from './matmul.ts'
 import { poolKernels } from './pool.ts'
 
-/** What tfjs calls the backend: tfjs's CPU backend with our kernels. */
-export const NATIVE_BACKEND = 'native'
+// The kernels run on the WASM backend, not on tfjs's CPU backend: with
+// matmul and convolution native, a CPU-backend training step still spent
+// most of its time in pure-JS elementwise kernels (Adam's broadcasts,
+// the batch gathers), and trained the MLP at a quarter of WASM's rate.
+// WASM's own elementwise kernels are compiled; only the products and
+// pooling gradients, which it runs single-threaded or as scalar loops,
+// are taken over here.
 
-let registered = false
+const BACKEND = 'wasm'
+
+let replaced: KernelConfig[] | undefined
 
 /**
- * Registers `native`: a second instance of tfjs's CPU backend, with every
- * CPU kernel, whose matmul, convolution and pooling kernels run in the
- * addon over OpenBLAS. `cpu` itself stays pure JS, so the two can be
- * compared in one process. Throws where the addon cannot load.
+ * Replaces the WASM backend's matmul, convolution and pooling kernels by
+ * the addon's, over OpenBLAS, on WASM's own memory. Call after the WASM
+ * backend and tensorq's WASM kernels are registered. Throws where the
+ * addon cannot load. Returns the kernels that were replaced.
  */
-export function registerNativeBackend(threads?: number): void {
-  const addon = nativeAddon()
-  if (threads) addon.setThreads(threads)
-  if (registered) return
-
-  registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 0)
-  for (const kernel of getKernelsForBackend('cpu')) {
-    registerKernel({ ...kernel, backendName: NATIVE_BACKEND })
-  }
+export function registerNativeKernels(): KernelConfig[] {
+  nativeAddon()
+  if (replaced) return replaced
 
   // Where the addon does not take an input (another dtype, NCHW), the
-  // pure-JS kernel it replaced runs instead.
+  // kernel it replaced runs instead.
+  const before = new Map<string, KernelConfig>()
   const original = (name: string): KernelFunc => {
-    const kernel = getKernel(name, 'cpu')
-    if (!kernel) throw new Error(`the CPU backend has no ${name} kernel`)
+    const kernel = before.get(name)
+    if (!kernel) throw new Error(`the WASM backend has no ${name} kernel`)
     return kernel.kernelFunc
   }
   const ours = [
-    ...matmulKernels(NATIVE_BACKEND, original),
-    ...convKernels(NATIVE_BACKEND, original),
-    ...poolKernels(NATIVE_BACKEND, original),
+    ...matmulKernels(BACKEND, original),
+    ...convKernels(BACKEND, original),
+    ...poolKernels(BACKEND, original),
   ]
+
   for (const kernel of ours) {
-    // tfjs refuses to register a kernel twice under one name.
-    if (getKernel(kernel.kernelName, NATIVE_BACKEND)) {
-      unregisterKernel(kernel.kernelName, NATIVE_BACKEND)
-    }
-    registerKernel(kernel)
+    const theirs = getKernel(kernel.kernelName, BACKEND)
+    if (!theirs) throw new Error(`the WASM backend has no ${kernel.kernelName}`)
+    before.set(kernel.kernelName, theirs)
+    // tfjs refuses to register a kernel twice under one name. WASM binds
+    // its kernel to the module in setupFunc at init: kept, so that the
+    // fallback finds it bound.
+    unregisterKernel(kernel.kernelName, BACKEND)
+    registerKernel({ ...kernel, setupFunc: theirs.setupFunc,
+      disposeFunc: theirs.disposeFunc })
   }
-  registered = true
+  replaced = [...before.values()]
+  return replaced
 }

@@ -1,5 +1,6 @@
 import { registerConv2dBackpropFilter } from './conv2d-backprop-filter.ts'
 import { registerConv2dBackpropInput } from './conv2d-backprop-input.ts'
+import { registerGatherRows } from './gather-rows.ts'
 import { registerUnsortedSegmentSum } from './unsorted-segment-sum.ts'
 import { registerUntransposedMatMul } from './untransposed-matmul.ts'
 
@@ -11,6 +12,7 @@ import { registerUntransposedMatMul } from './untransposed-matmul.ts'
 export function registerWasmKernels(): void {
   registerConv2dBackpropFilter()
   registerConv2dBackpropInput()
+  registerGatherRows()
   registerUnsortedSegmentSum()
   registerUntransposedMatMul()
 }
