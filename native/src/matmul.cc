@@ -15,9 +15,11 @@ namespace {
 
 // OpenBLAS splits even small products across its threads, and waking a
 // sleeping thread costs more than a small product: 256×128 by 128×64 took
-// 1.4 ms on two threads against 0.05 ms on one. Products under this many
-// flops run on one thread.
-constexpr double kThreadedFlops = 32e6;
+// 1.4 ms on two threads against 0.05 ms on one. Between the products of
+// a training step the threads do fall asleep, and even an MLP's largest
+// (256×784 by 784×128) trained no faster on two. Only products of this
+// many flops or more (a 512-cube, say) are split.
+constexpr double kThreadedFlops = 256e6;
 
 int wanted = 0;
 int current = 0;
