@@ -21,9 +21,21 @@ try {
 }
 const skip = missing ? `native kernels unavailable: ${missing}` : false
 
+// Every call into the addon is counted, so that a test knows the native
+// kernel ran rather than the WASM kernel it hands some inputs to.
+let calls = 0
+
 before(async () => {
   if (missing) return
   await initBackend('native', pino({ level: 'silent' }))
+  const addon = nativeAddon() as unknown as Record<string, unknown>
+  for (const [name, fn] of Object.entries(addon)) {
+    if (typeof fn !== 'function' || name.includes('hread')) continue
+    addon[name] = (...args: unknown[]) => {
+      calls++
+      return (fn as (...a: unknown[]) => unknown)(...args)
+    }
+  }
 })
 
 async function on<T>(backend: string, fn: () => T): Promise<T> {
@@ -58,24 +70,29 @@ function random(shape: number[], seed: number): number[] {
  * is not observable, so the kernel's name is checked in tfjs's profile).
  */
 async function matches(fn: () => tf.Tensor | tf.Tensor[], kernel: string,
-  tol = 1e-4): Promise<void> {
+  tol = 1e-4, addonCalls = true): Promise<void> {
   const values = () => tf.tidy(() => [fn()].flat()
     .flatMap((t) => Array.from(t.dataSync())))
 
   const start = tf.memory().numTensors
+  const before = calls
   const profile = await tf.profile(() => { values() })
   assert.equal(tf.memory().numTensors, start, 'no tensors left behind')
   const ran = profile.kernelNames
   assert.ok(ran.includes(kernel), `${kernel} ran (ran ${ran.join(', ')})`)
+  assert.equal(calls > before, addonCalls,
+    addonCalls ? 'the addon ran' : 'the addon did not run')
 
   close(values(), await on('cpu', values), tol)
 }
 
+// Every case has at least 8 rows in all: products of fewer go to WASM's
+// own kernel (tested below), which is faster for them.
 const MATMULS: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [
-  { a: [4, 6], b: [6, 4], ta: false, tb: false },
-  { a: [5, 7], b: [5, 3], ta: true, tb: false },
-  { a: [5, 7], b: [3, 7], ta: false, tb: true },
-  { a: [7, 5], b: [3, 7], ta: true, tb: true },
+  { a: [8, 6], b: [6, 4], ta: false, tb: false },
+  { a: [5, 9], b: [5, 3], ta: true, tb: false },
+  { a: [9, 7], b: [3, 7], ta: false, tb: true },
+  { a: [7, 9], b: [3, 7], ta: true, tb: true },
   { a: [2, 6, 4], b: [2, 6, 3], ta: true, tb: false },
   // One matrix against a batch, each way round: the broadcast strides.
   { a: [3, 4, 6], b: [1, 5, 6], ta: false, tb: true },
@@ -92,13 +109,18 @@ for (const c of MATMULS) {
 test('native BatchMatMul hands batches that broadcast both ways to WASM',
   { skip }, () => matches(() => tf.matMul(
     tf.tensor(random([2, 1, 3, 4], 1), [2, 1, 3, 4]),
-    tf.tensor(random([1, 3, 4, 2], 2), [1, 3, 4, 2])), 'BatchMatMul', 1e-5))
+    tf.tensor(random([1, 3, 4, 2], 2), [1, 3, 4, 2])), 'BatchMatMul', 1e-5,
+  false))
+
+test('native BatchMatMul hands products of a few rows to WASM', { skip },
+  () => matches(() => tf.matMul(tf.tensor2d(random([2, 6], 1), [2, 6]),
+    tf.tensor2d(random([6, 4], 2), [6, 4])), 'BatchMatMul', 1e-5, false))
 
 for (const activation of ['linear', 'relu', 'relu6', 'elu', 'sigmoid',
   'leakyrelu', 'prelu'] as const) {
   test(`native _FusedMatMul with bias and ${activation} matches pure JS`,
     { skip }, () => matches(() => tf.fused.matMul({
-      a: tf.tensor2d(random([6, 4], 6), [6, 4]),
+      a: tf.tensor2d(random([6, 9], 6), [6, 9]),
       b: tf.tensor2d(random([3, 6], 7), [3, 6]),
       transposeA: true, transposeB: true,
       bias: tf.tensor1d(random([3], 8)), activation,
@@ -110,9 +132,9 @@ for (const activation of ['linear', 'relu', 'relu6', 'elu', 'sigmoid',
 
 test('native _FusedMatMul with a bias that broadcasts by rows', { skip },
   () => matches(() => tf.fused.matMul({
-    a: tf.tensor2d(random([4, 5], 1), [4, 5]),
+    a: tf.tensor2d(random([8, 5], 1), [8, 5]),
     b: tf.tensor2d(random([5, 3], 2), [5, 3]),
-    bias: tf.tensor2d(random([4, 1], 3), [4, 1]), activation: 'relu',
+    bias: tf.tensor2d(random([8, 1], 3), [8, 1]), activation: 'relu',
   }), '_FusedMatMul', 1e-5))
 
 test('dense gradients on native match pure JS (the transposed products)',
