@@ -3,7 +3,9 @@
 // model.predict, at 1, 16 and 64 concurrent connections, one row per
 // request (autocannon).
 //
-//   npm run bench:serve        (BENCH_SECONDS per run, 5 by default)
+//   npm run bench:serve        (BENCH_SECONDS per run, 5 by default;
+//                               BENCH_BACKEND, auto by default, is the
+//                               engine of the apis and the in-process runs)
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
@@ -11,14 +13,17 @@ import { pino } from 'pino'
 import { mnistSplit } from '../scripts/mnist-split.ts'
 import { ModelCache } from '../src/serving/model-cache.ts'
 import { openStore } from '../src/store/open-store.ts'
-import { tf } from '../src/tf/backend.ts'
+import type { BackendName } from '../src/config.ts'
+import { initBackend, tf } from '../src/tf/backend.ts'
 import {
   cleanUp, eventually, startTestApi, startTestWorker, testEnv,
 } from '../test/helpers/harness.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONCURRENCY = [1, 16, 64]
-const env = testEnv()
+const env = testEnv({ TENSORQ_BACKEND: process.env.BENCH_BACKEND ?? 'auto' })
+const engine = await initBackend(env.TENSORQ_BACKEND as BackendName,
+  pino({ level: 'silent' }))
 
 /** Trains the models once, through the api and a worker. */
 async function train(): Promise<void> {
@@ -163,7 +168,8 @@ try {
   await cleanUp(env)
 }
 
-console.log(`\n${SECONDS} s per run, one 784-value row per request\n`)
+console.log(`\n${engine}, ${SECONDS} s per run, one 784-value row per ` +
+  'request\n')
 console.log('| what | connections | requests/s | p50 ms | p99 ms | errors |')
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
 for (const line of results) console.log(line)

@@ -73,8 +73,17 @@ async function main(argv: string[]): Promise<void> {
     console.error(err instanceof NoRedisError ? err.message
       : `tensorq ${command}: ${(err as Error).message}`)
     process.exitCode = 1
+    // A process started by dev or a worker pool would stay up on its IPC
+    // channel; closing the channel lets it exit, and its parent see it.
+    if (process.connected) {
+      process.removeAllListeners('disconnect')
+      process.disconnect()
+    }
     return
   }
+
+  // Tells a parent (dev, a worker pool) that this process did start.
+  process.send?.({ ready: true })
 
   // One handler for signals and fatal errors; a second signal or the
   // delay passing exits at once.

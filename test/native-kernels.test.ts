@@ -112,6 +112,23 @@ test('native BatchMatMul hands batches that broadcast both ways to WASM',
     tf.tensor(random([1, 3, 4, 2], 2), [1, 3, 4, 2])), 'BatchMatMul', 1e-5,
   false))
 
+test('native BatchMatMul refuses inner sizes that differ, as WASM does',
+  { skip }, () => {
+    assert.throws(() => tf.matMul(tf.ones([9, 3]), tf.ones([4, 2])),
+      /inner shapes|must match/)
+  })
+
+test('native convolutions of empty inputs give zeros of the right shape',
+  { skip }, async () => {
+    // No channels, and an empty batch: nothing to sum, and nothing to
+    // divide a scratch buffer by.
+    await matches(() => tf.conv2d(tf.zeros([1, 4, 4, 0]) as tf.Tensor4D,
+      tf.zeros([3, 3, 0, 2]) as tf.Tensor4D, 1, 'same'), 'Conv2D', 0)
+    await matches(() => tf.grad((k: tf.Tensor) => tf.conv2d(
+      tf.zeros([0, 4, 4, 2]) as tf.Tensor4D, k as tf.Tensor4D, 1, 'same')
+      .sum())(tf.ones([3, 3, 2, 2])), 'Conv2DBackpropFilter', 0)
+  })
+
 test('native BatchMatMul hands products of a few rows to WASM', { skip },
   () => matches(() => tf.matMul(tf.tensor2d(random([2, 6], 1), [2, 6]),
     tf.tensor2d(random([6, 4], 2), [6, 4])), 'BatchMatMul', 1e-5, false))

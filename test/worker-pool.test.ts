@@ -109,3 +109,20 @@ test('SIGTERM stops the pool and every worker process in it', async () => {
       `worker ${pid} to exit`)
   }
 })
+
+test('a pool whose workers cannot start exits 1 rather than wait', async () => {
+  // tfjs-node-gpu is not installed here: every worker fails at start.
+  const failing = spawn(process.execPath, [CLI, 'worker'], {
+    env: { ...process.env, ...env, WORKER_PROCESSES: '2',
+      TENSORQ_BACKEND: 'gpu', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  failing.stdout!.on('data', (d: Buffer) => { out += d })
+  const timer = setTimeout(() => failing.kill('SIGKILL'), 60_000)
+  const code = await new Promise<number | null>((resolve) =>
+    failing.once('exit', resolve))
+  clearTimeout(timer)
+  assert.equal(code, 1)
+  assert.match(out, /worker process failed to start; stopping the pool/)
+})

@@ -82,6 +82,12 @@ void im2col(const ConvShape& s, const float* x, int64_t first, int64_t rows,
 void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
   const int64_t width = patchWidth(s);
   const int64_t total = pixels(s);
+  if (total == 0 || s.outC == 0) return;
+  // No input channels: every output is a sum of nothing.
+  if (width == 0) {
+    std::memset(y, 0, sizeof(float) * total * s.outC);
+    return;
+  }
   useThreadsFor(2.0 * total * width * s.outC);
   if (isPointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(total), s.outC,
@@ -104,6 +110,12 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw,
                           const ConvShape& s) {
   const int64_t width = patchWidth(s);
   const int64_t total = pixels(s);
+  if (width == 0 || s.outC == 0) return;
+  // An empty batch, or outputs that read no input: no gradient at all.
+  if (total == 0) {
+    std::memset(dw, 0, sizeof(float) * width * s.outC);
+    return;
+  }
   useThreadsFor(2.0 * total * width * s.outC);
   if (isPointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(width), s.outC,
@@ -129,6 +141,12 @@ void conv2dBackpropInput(const float* dy, const float* w, float* dx,
                          const ConvShape& s) {
   const int64_t width = patchWidth(s);
   const int64_t total = pixels(s);
+  const int64_t inputs = int64_t(s.batch) * s.inH * s.inW * s.inC;
+  if (inputs == 0) return;
+  if (total == 0 || width == 0 || s.outC == 0) {
+    std::memset(dx, 0, sizeof(float) * inputs);
+    return;
+  }
   useThreadsFor(2.0 * total * width * s.outC);
   if (isPointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(total),
@@ -139,7 +157,7 @@ void conv2dBackpropInput(const float* dy, const float* w, float* dx,
 
   // The patch-matrix gradient dy · Wᵀ is scattered back (col2im): each
   // tap adds into the input pixel it was copied from.
-  std::memset(dx, 0, sizeof(float) * s.batch * s.inH * s.inW * s.inC);
+  std::memset(dx, 0, sizeof(float) * inputs);
   const int64_t step = chunkRows(s);
   std::vector<float> col(std::min(step, total) * width);
   for (int64_t first = 0; first < total; first += step) {

@@ -69,12 +69,26 @@ export function startWorkerPool(config: Config, log: Logger, count: number):
       [...process.execArgv, process.argv[1], 'worker'],
       { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env })
     const startedAt = Date.now()
+    let ready = false
     children[index] = child
     log.info({ worker: index, childPid: child.pid }, 'worker process started')
+    child.on('message', (m: { ready?: boolean }) => {
+      if (m?.ready) ready = true
+    })
 
     child.on('exit', (code, signal) => {
       children[index] = undefined
       if (closing) return
+      if (!ready && code !== null) {
+        // It could not start (a backend that does not load, a bad
+        // store): another would fail the same way. The pool stops, with
+        // the worker's own error above this line.
+        log.error({ worker: index, childPid: child.pid, code },
+          'worker process failed to start; stopping the pool')
+        process.exitCode = 1
+        process.kill(process.pid, 'SIGTERM')
+        return
+      }
       const crashes = Date.now() - startedAt > HEALTHY_MS ? 0 : failures + 1
       const delay = RESTART_DELAY_MS[Math.min(crashes,
         RESTART_DELAY_MS.length - 1)]

@@ -31,6 +31,9 @@ function nativeProduct(a: TensorInfo, b: TensorInfo, attrs: MatMulAttrs,
   const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2]
   const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
   const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1]
+  // Mismatched inner sizes are the replaced kernel's to report.
+  const kB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2]
+  if (k !== kB) return undefined
 
   const outerA = a.shape.slice(0, -2)
   const outerB = b.shape.slice(0, -2)
