@@ -56,8 +56,8 @@ let active: Engine | undefined
 
 /**
  * Loads the backend `wanted` names, or with `auto` the first that loads.
- * Returns the engine in use (gpu, node, native, wasm or cpu). A named engine that
- * fails to load is an error, not a silent fallback.
+ * Returns the engine in use (gpu, node, native, wasm or cpu). A named
+ * engine that fails to load is an error, not a silent fallback.
  */
 export async function initBackend(
   wanted: BackendName,

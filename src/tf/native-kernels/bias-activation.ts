@@ -3,7 +3,7 @@ import {
 } from '@tensorflow/tfjs'
 import { heapFloats } from '../wasm-kernels/wasm-heap.ts'
 
-/** What tfjs's fused kernels (_FusedMatMul, _FusedConv2D) add after. */
+/** What tfjs's fused kernels (_FusedMatMul, FusedConv2D) add after. */
 export interface Epilogue {
   bias?: TensorInfo
   activation?: string

@@ -46,7 +46,7 @@ function forward(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
 }
 
 /**
- * Conv2D, _FusedConv2D and both convolution gradients on OpenBLAS (as
+ * Conv2D, FusedConv2D and both convolution gradients on OpenBLAS (as
  * im2col products), else the kernel replaced.
  */
 export function convKernels(backendName: string,
