@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { nativeAddon } from '../src/tf/native-kernels/addon.ts'
 import { withSeed } from '../src/tf/seeded-random.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
+import { close, random } from './helpers/kernel-values.ts'
 
 // Each kernel the native addon registers (on the WASM backend) is checked
 // against the pure-JS CPU backend, which runs beside it in one process.
@@ -46,22 +47,6 @@ async function on<T>(backend: string, fn: () => T): Promise<T> {
   } finally {
     await tf.setBackend('wasm')
   }
-}
-
-function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-4) {
-  assert.equal(a.length, b.length)
-  for (let i = 0; i < a.length; i++) {
-    const scale = Math.max(1, Math.abs(b[i]))
-    assert.ok(Math.abs(a[i] - b[i]) <= tol * scale, `[${i}] ${a[i]} vs ${b[i]}`)
-  }
-}
-
-function random(shape: number[], seed: number): number[] {
-  let s = seed
-  return Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648
-    return s / 2147483648 - 0.5
-  })
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { pino } from 'pino'
 import { initBackend, tf } from '../src/tf/backend.ts'
+import { close, random } from './helpers/kernel-values.ts'
 
 // Each kernel tensorq adds to WASM is checked against the pure-JS CPU
 // backend, which tfjs itself tests against TensorFlow.
@@ -17,22 +18,6 @@ async function on<T>(backend: string, fn: () => T): Promise<T> {
   } finally {
     await tf.setBackend('wasm')
   }
-}
-
-function close(a: number[], b: number[], tol = 1e-4) {
-  assert.equal(a.length, b.length)
-  for (let i = 0; i < a.length; i++) {
-    const scale = Math.max(1, Math.abs(b[i]))
-    assert.ok(Math.abs(a[i] - b[i]) <= tol * scale, `[${i}] ${a[i]} vs ${b[i]}`)
-  }
-}
-
-function random(shape: number[], seed: number): number[] {
-  let s = seed
-  return Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648
-    return s / 2147483648 - 0.5
-  })
 }
 
 type Shape4 = [number, number, number, number]
