@@ -5,7 +5,8 @@
 //
 //   native           WASM with tensorq's products and pooling over OpenBLAS
 //   wasm             WASM with tensorq's WASM kernels
-//   wasm as shipped  WASM with its own kernels for those tensorq replaces
+//   wasm as shipped  WASM with its own kernels for those tensorq replaces,
+//                    and tfjs's own Adam (the others use tensorq's)
 //   pure JS          tfjs's CPU backend (fewer digits: it is slow)
 //
 // then the same models and digits in PyTorch on the CPU (through
@@ -26,6 +27,7 @@ import {
 import '@tensorflow/tfjs-backend-wasm'
 import { pino } from 'pino'
 import { mnistSplit } from '../scripts/mnist-split.ts'
+import { makeOptimizer } from '../src/spec/build-model.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
 import { nativeAddon } from '../src/tf/native-kernels/addon.ts'
 import { registerNativeKernels } from '../src/tf/native-kernels/register.ts'
@@ -69,13 +71,20 @@ function useKernels(kernels: KernelConfig[]): void {
   }
 }
 
+let engineNow: Engine = 'native'
+
 async function useEngine(engine: Engine): Promise<void> {
+  engineNow = engine
   await tf.setBackend(engine === 'pure JS' ? 'cpu' : 'wasm')
   useKernels(tensorqWasm)
   useKernels(engine === 'native' ? nativeKernels : wasmKernels)
   if (engine === 'wasm as shipped') useKernels(SHIPPED)
 }
 
+/**
+ * The model, compiled with Adam: tensorq's (FusedAdam, one kernel per
+ * variable's step) on tensorq's engines, tfjs's own as shipped.
+ */
 function build(kind: Model): tf.LayersModel {
   const layers = kind === 'mlp' ? [
     tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
@@ -94,7 +103,9 @@ function build(kind: Model): tf.LayersModel {
     recurrentInitializer: 'glorotUniform' })]
   const model = tf.sequential({ layers: [...layers,
     tf.layers.dense({ units: 10, activation: 'softmax' })] })
-  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' })
+  const ours = engineNow === 'native' || engineNow === 'wasm'
+  model.compile({ optimizer: ours ? makeOptimizer({ type: 'adam' })
+    : tf.train.adam(), loss: 'categoricalCrossentropy' })
   return model
 }
 

@@ -3,6 +3,7 @@
     {
       "target_name": "tensorq_kernels",
       "sources": [
+        "src/adam.cc",
         "src/addon.cc",
         "src/conv.cc",
         "src/matmul.cc",
@@ -13,7 +14,8 @@
       ],
       "cflags_cc": [
         "-O3",
-        "-std=c++17"
+        "-std=c++17",
+        "-fno-math-errno"
       ],
       "cflags_cc!": [
         "-fno-exceptions"

@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { nativeAddon } from '../src/tf/native-kernels/addon.ts'
 import { withSeed } from '../src/tf/seeded-random.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
+import { FusedAdam } from '../src/tf/fused-adam.ts'
 import { close, random } from './helpers/kernel-values.ts'
 
 // Each kernel the native addon registers (on the WASM backend) is checked
@@ -26,6 +27,7 @@ const skip = missing ? `native kernels unavailable: ${missing}` : false
 // Every call into the addon is counted, so that a test knows the native
 // kernel ran rather than the WASM kernel it hands some inputs to.
 let calls = 0
+const callsOf: Record<string, number> = {}
 
 before(async () => {
   if (missing) return
@@ -35,6 +37,7 @@ before(async () => {
     if (typeof fn !== 'function' || name.includes('hread')) continue
     addon[name] = (...args: unknown[]) => {
       calls++
+      callsOf[name] = (callsOf[name] ?? 0) + 1
       return (fn as (...a: unknown[]) => unknown)(...args)
     }
   }
@@ -266,3 +269,35 @@ test('a small CNN trains on native and its loss falls', { skip }, async () => {
   })
   assert.ok(loss[loss.length - 1] < loss[0] / 2, `loss ${loss.join(', ')}`)
 })
+
+test('FusedAdam\'s native step trains as tfjs\'s Adam does on pure JS',
+  { skip }, async () => {
+    const run = (optimizer: () => tf.Optimizer) => withSeed(5, async () => {
+      const model = tf.sequential({ layers: [
+        tf.layers.dense({ inputShape: [6], units: 9, activation: 'relu' }),
+        tf.layers.dense({ units: 1 }),
+      ] })
+      model.compile({ optimizer: optimizer(), loss: 'meanSquaredError' })
+      const x = tf.tensor2d(random([32, 6], 21), [32, 6])
+      const y = tf.tensor2d(random([32, 1], 22), [32, 1])
+      await model.fit(x, y, { epochs: 3, batchSize: 16, shuffle: false,
+        verbose: 0 })
+      const weights = model.getWeights().flatMap((w) =>
+        Array.from(w.dataSync()))
+      model.optimizer.dispose()
+      model.dispose()
+      tf.dispose([x, y])
+      return weights
+    })
+
+    const before = callsOf.adamUpdate ?? 0
+    const fused = await run(() => new FusedAdam(0.01, 0.9, 0.999))
+    // 2 batches × 3 epochs × 4 variables.
+    assert.equal((callsOf.adamUpdate ?? 0) - before, 24)
+    await tf.setBackend('cpu')
+    try {
+      close(fused, await run(() => tf.train.adam(0.01, 0.9, 0.999)), 1e-4)
+    } finally {
+      await tf.setBackend('wasm')
+    }
+  })

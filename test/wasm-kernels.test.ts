@@ -2,6 +2,9 @@ import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { pino } from 'pino'
 import { initBackend, tf } from '../src/tf/backend.ts'
+import { FusedAdam } from '../src/tf/fused-adam.ts'
+import { ADAM_UPDATE } from '../src/tf/wasm-kernels/adam-update.ts'
+import { withSeed } from '../src/tf/seeded-random.ts'
 import { close, random } from './helpers/kernel-values.ts'
 
 // Each kernel tensorq adds to WASM is checked against the pure-JS CPU
@@ -165,4 +168,62 @@ test('GatherV2 along another axis goes to the WASM kernel', async () => {
     tf.tensor2d(random([3, 5], 13), [3, 5]), tf.tensor1d([4, 0], 'int32'),
     1).dataSync()))
   assert.deepEqual(run(), await on('cpu', run))
+})
+
+async function adamRun(optimizer: () => tf.Optimizer): Promise<{
+  weights: number[]; state: Array<[string, number[]]> }> {
+  return withSeed(3, async () => {
+    const model = tf.sequential({ layers: [
+      tf.layers.dense({ inputShape: [5], units: 7, activation: 'relu' }),
+      tf.layers.dense({ units: 2, activation: 'softmax' }),
+    ] })
+    const adam = optimizer()
+    model.compile({ optimizer: adam, loss: 'categoricalCrossentropy' })
+    const x = tf.tensor2d(random([24, 5], 14), [24, 5])
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: 24 },
+      (_, i) => i % 2), 'int32'), 2))
+    await model.fit(x, y, { epochs: 4, batchSize: 8, shuffle: false,
+      verbose: 0 })
+    const weights = model.getWeights().flatMap((w) => Array.from(w.dataSync()))
+    const saved = await adam.getWeights()
+    const state = saved.map(({ name, tensor }) =>
+      [name.replace(/\d+/g, ''), Array.from(tensor.dataSync())] as
+        [string, number[]])
+    // The iteration count is a new tensor; the rest are the optimizer's.
+    saved[0].tensor.dispose()
+    tf.dispose([x, y])
+    adam.dispose()
+    model.dispose()
+    return { weights, state }
+  })
+}
+
+test('FusedAdam trains as tfjs\'s Adam does, state included', async () => {
+  const start = tf.memory().numTensors
+  let fused: Awaited<ReturnType<typeof adamRun>> | undefined
+  const profile = await tf.profile(async () => {
+    fused = await adamRun(() => new FusedAdam(0.01, 0.9, 0.999))
+  })
+  assert.equal(tf.memory().numTensors, start, 'no tensors left behind')
+  // Its step is the one kernel; tfjs's would run Sqrt among its ops.
+  assert.ok(profile.kernelNames.includes(ADAM_UPDATE))
+  assert.ok(!profile.kernelNames.includes('Sqrt'))
+  const stock = await adamRun(() => tf.train.adam(0.01, 0.9, 0.999))
+
+  close(fused!.weights, stock.weights, 1e-5)
+  assert.deepEqual(fused!.state.map(([n]) => n), stock.state.map(([n]) => n))
+  for (const [i, [, values]] of fused!.state.entries()) {
+    close(values, stock.state[i][1], 1e-5)
+  }
+})
+
+test('FusedAdam runs tfjs\'s own step where the kernel is missing', async () => {
+  await tf.setBackend('cpu')
+  try {
+    const fused = await adamRun(() => new FusedAdam(0.01, 0.9, 0.999))
+    const stock = await adamRun(() => tf.train.adam(0.01, 0.9, 0.999))
+    assert.deepEqual(fused.weights, stock.weights)
+  } finally {
+    await tf.setBackend('wasm')
+  }
 })

@@ -217,6 +217,31 @@ napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
                   });
 }
 
+// adamUpdate(x, g, m, v, x2, m2, v2, steps): steps is a Float32Array of
+// AdamStep's six fields; all seven arrays as long as x.
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    napi_value argv[8];
+    argsOf(env, info, 8, argv);
+    const float* steps = floats(env, argv[7], 6, "steps");
+    size_t length = 0;
+    napi_get_typedarray_info(env, argv[0], nullptr, &length, nullptr,
+                             nullptr, nullptr);
+    const int64_t n = int64_t(length);
+    const float* x = floats(env, argv[0], n, "x");
+    const float* g = floats(env, argv[1], n, "g");
+    const float* m = floats(env, argv[2], n, "m");
+    const float* v = floats(env, argv[3], n, "v");
+    float* x2 = floats(env, argv[4], n, "x2");
+    float* m2 = floats(env, argv[5], n, "m2");
+    float* v2 = floats(env, argv[6], n, "v2");
+    const tq::AdamStep step{steps[0], steps[1], steps[2], steps[3], steps[4],
+                            steps[5]};
+    tq::adamUpdate(x, g, m, v, x2, m2, v2, n, step);
+    return undefinedValue(env);
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
     napi_value argv[1];
@@ -249,6 +274,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},
       {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr,
+       napi_default_jsproperty, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},

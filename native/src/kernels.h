@@ -35,6 +35,16 @@ void maxPoolGrad(const float* dy, const float* x, float* dx,
                  const ConvShape& s);
 void avgPoolGrad(const float* dy, float* dx, const ConvShape& s);
 
+// Adam's constants for one step; correction1 and 2 are 1 − β^t.
+struct AdamStep {
+  float learningRate, beta1, beta2, epsilon, correction1, correction2;
+};
+
+// One Adam step: x2, m2, v2 from x, its gradient g and moments m, v.
+void adamUpdate(const float* x, const float* g, const float* m,
+                const float* v, float* x2, float* m2, float* v2, int64_t n,
+                const AdamStep& s);
+
 void setThreads(int n);
 int threads();
 

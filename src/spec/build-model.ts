@@ -4,6 +4,7 @@ import { addLayer } from './add-layer.ts'
 import { activityOf, makeLayer, type GraphSize } from './make-layer.ts'
 import type { ModelSpec } from './schema.ts'
 import type { OptimizerSpec } from './vocabulary.ts'
+import { FusedAdam } from '../tf/fused-adam.ts'
 
 /**
  * Builds the layers of `spec` on `inputShape`, one at a time, so that a
@@ -44,8 +45,8 @@ export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
     case 'sgd': return tf.train.sgd(n('learningRate') ?? 0.01)
     case 'momentum': return tf.train.momentum(n('learningRate') ?? 0.01,
       n('momentum') ?? 0.9, s.useNesterov as boolean | undefined)
-    case 'adam': return tf.train.adam(n('learningRate') ?? 0.001,
-      n('beta1'), n('beta2'), n('epsilon'))
+    case 'adam': return new FusedAdam(n('learningRate') ?? 0.001,
+      n('beta1') ?? 0.9, n('beta2') ?? 0.999, n('epsilon'))
     case 'adamax': return tf.train.adamax(n('learningRate') ?? 0.002,
       n('beta1'), n('beta2'), n('epsilon'), n('decay'))
     case 'adadelta': return tf.train.adadelta(n('learningRate') ?? 0.001,

@@ -2,6 +2,7 @@ import {
   getKernel, registerKernel, unregisterKernel, type KernelConfig,
   type KernelFunc,
 } from '@tensorflow/tfjs'
+import { adamKernels } from './adam-update.ts'
 import { nativeAddon } from './addon.ts'
 import { convKernels } from './conv2d.ts'
 import { matmulKernels } from './matmul.ts'
@@ -38,6 +39,7 @@ export function registerNativeKernels(): KernelConfig[] {
     return kernel.kernelFunc
   }
   const ours = [
+    ...adamKernels(BACKEND),
     ...matmulKernels(BACKEND, original),
     ...convKernels(BACKEND, original),
     ...poolKernels(BACKEND, original),
