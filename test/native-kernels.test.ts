@@ -301,3 +301,7 @@ test('FusedAdam\'s native step trains as tfjs\'s Adam does on pure JS',
       await tf.setBackend('wasm')
     }
   })
+
+test('native max pooling skips a NaN, as tfjs does', { skip }, () => matches(
+  () => tf.maxPool(tf.tensor4d([NaN, 1, 2, 3, 5, NaN, 4, 0], [1, 2, 4, 1]),
+    2, 2, 'valid'), 'MaxPool', 0))

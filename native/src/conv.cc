@@ -66,13 +66,15 @@ void forEachTap(const ConvShape& s, const float* x, int64_t first,
 void im2col(const ConvShape& s, const float* x, int64_t first, int64_t rows,
             float* col) {
   const int64_t width = patchWidth(s);
-  const size_t bytes = sizeof(float) * s.inC;
+  const int channels = s.inC;
+  // A loop rather than memcpy: a first layer's taps are one or three
+  // values, and a call per tap cost more than the copy.
   forEachTap(s, x, first, rows, [&](int64_t r, int tap, const float* src) {
-    float* dst = col + r * width + int64_t(tap) * s.inC;
+    float* dst = col + r * width + int64_t(tap) * channels;
     if (src) {
-      std::memcpy(dst, src, bytes);
+      for (int c = 0; c < channels; c++) dst[c] = src[c];
     } else {
-      std::memset(dst, 0, bytes);
+      for (int c = 0; c < channels; c++) dst[c] = 0.0f;
     }
   });
 }

@@ -11,6 +11,8 @@ namespace tq {
 
 namespace {
 
+constexpr float kLowest = -std::numeric_limits<float>::infinity();
+
 // Calls visit(outPixel, inPixel) for each in-range window tap of each
 // output pixel, taps in row-major window order; pixel indexes count
 // [batch, row, column] positions, to be scaled by the channels.
@@ -38,15 +40,31 @@ void forEachWindowTap(const ConvShape& s, Visit visit) {
 
 void maxPool(const float* x, float* y, const ConvShape& s) {
   const int c = s.inC;
-  const int64_t outSize = int64_t(s.batch) * s.outH * s.outW * c;
-  std::fill(y, y + outSize, -std::numeric_limits<float>::infinity());
+  // The first tap of each window is copied and the rest compared against
+  // it: one pass over the output, not a fill and then a pass.
+  int64_t current = -1;
   forEachWindowTap(s, [&](int64_t out, int64_t in) {
     float* dst = y + out * c;
     const float* src = x + in * c;
-    for (int i = 0; i < c; i++) {
-      if (src[i] > dst[i]) dst[i] = src[i];
+    // Comparisons as tfjs's, from -inf: a NaN is never the maximum.
+    if (out != current) {
+      current = out;
+      for (int i = 0; i < c; i++) {
+        dst[i] = src[i] > kLowest ? src[i] : kLowest;
+      }
+      return;
     }
+    for (int i = 0; i < c; i++) dst[i] = src[i] > dst[i] ? src[i] : dst[i];
   });
+
+  // A window wholly in the padding has no taps, and its maximum is -inf.
+  if (s.padTop == 0 && s.padLeft == 0) return;
+  const int64_t outputs = int64_t(s.batch) * s.outH * s.outW;
+  std::vector<bool> seen(outputs, false);
+  forEachWindowTap(s, [&](int64_t out, int64_t) { seen[out] = true; });
+  for (int64_t o = 0; o < outputs; o++) {
+    if (!seen[o]) std::fill(y + o * c, y + (o + 1) * c, kLowest);
+  }
 }
 
 void maxPoolGrad(const float* dy, const float* x, float* dx,
@@ -71,8 +89,7 @@ void maxPoolGrad(const float* dy, const float* x, float* dx,
     if (out != current) {
       flush();
       current = out;
-      std::fill(best.begin(), best.end(),
-                -std::numeric_limits<float>::infinity());
+      std::fill(best.begin(), best.end(), kLowest);
       std::fill(where.begin(), where.end(), -1);
     }
     const float* src = x + in * c;
