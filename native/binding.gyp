@@ -7,7 +7,8 @@
         "src/addon.cc",
         "src/conv.cc",
         "src/matmul.cc",
-        "src/pool.cc"
+        "src/pool.cc",
+        "src/reduce.cc"
       ],
       "libraries": [
         "-lopenblas"

@@ -53,13 +53,14 @@ async function on<T>(backend: string, fn: () => T): Promise<T> {
 }
 
 /**
- * Runs `fn` on the native backend and on pure JS and compares the values;
- * also checks that the native run leaves no tensor behind and that it ran
- * the kernel under test, not a fallback (the count of addon-made tensors
- * is not observable, so the kernel's name is checked in tfjs's profile).
+ * Runs `fn` on the native backend and on pure JS and compares the shapes
+ * and values. Also checks that the native run leaves no tensor behind,
+ * that tfjs ran `kernel` (its profile), and that the addon was called, or
+ * with `addonCalls` false that it was not (the input was handed over).
  */
 async function matches(fn: () => tf.Tensor | tf.Tensor[], kernel: string,
   tol = 1e-4, addonCalls = true): Promise<void> {
+  const shapes = () => tf.tidy(() => [fn()].flat().map((t) => t.shape))
   const values = () => tf.tidy(() => [fn()].flat()
     .flatMap((t) => Array.from(t.dataSync())))
 
@@ -72,6 +73,7 @@ async function matches(fn: () => tf.Tensor | tf.Tensor[], kernel: string,
   assert.equal(calls > before, addonCalls,
     addonCalls ? 'the addon ran' : 'the addon did not run')
 
+  assert.deepEqual(shapes(), await on('cpu', shapes))
   close(values(), await on('cpu', values), tol)
 }
 
@@ -305,3 +307,22 @@ test('FusedAdam\'s native step trains as tfjs\'s Adam does on pure JS',
 test('native max pooling skips a NaN, as tfjs does', { skip }, () => matches(
   () => tf.maxPool(tf.tensor4d([NaN, 1, 2, 3, 5, NaN, 4, 0], [1, 2, 4, 1]),
     2, 2, 'valid'), 'MaxPool', 0))
+
+const SUMS: Array<{ shape: number[]; axis: number[]; keepDims: boolean }> = [
+  { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: false },
+  { shape: [4, 5, 6, 3], axis: [2, 0, 1], keepDims: true },
+  { shape: [7, 9], axis: [0], keepDims: false },
+  { shape: [7, 9], axis: [0, 1], keepDims: false },
+  // Many rows: accumulated in double, as pure JS does.
+  { shape: [200_000, 4], axis: [0], keepDims: false },
+]
+
+for (const c of SUMS) {
+  test(`native Sum over leading axes ${JSON.stringify(c)} matches pure JS`,
+    { skip }, () => matches(() => tf.sum(tf.tensor(random(c.shape, 31),
+      c.shape), c.axis, c.keepDims), 'Sum', 1e-5))
+}
+
+test('native Sum over other axes goes to WASM\'s kernel', { skip }, () =>
+  matches(() => tf.sum(tf.tensor(random([4, 5, 3], 32), [4, 5, 3]), [1, 2]),
+    'Sum', 1e-5, false))

@@ -217,6 +217,20 @@ napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
                   });
 }
 
+// sumRows(x, out, rows, cols)
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    napi_value argv[4];
+    argsOf(env, info, 4, argv);
+    const int64_t rows = integer(env, argv[2], "rows");
+    const int64_t cols = integer(env, argv[3], "cols");
+    const float* x = floats(env, argv[0], rows * cols, "x");
+    float* out = floats(env, argv[1], cols, "out");
+    tq::sumRows(x, out, rows, cols);
+    return undefinedValue(env);
+  });
+}
+
 // adamUpdate(x, g, m, v, x2, m2, v2, steps): steps is a Float32Array of
 // AdamStep's six fields; all seven arrays as long as x.
 napi_value AdamUpdate(napi_env env, napi_callback_info info) {
@@ -274,6 +288,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},
       {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr,
+       napi_default_jsproperty, nullptr},
+      {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},

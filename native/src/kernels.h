@@ -35,6 +35,10 @@ void maxPoolGrad(const float* dy, const float* x, float* dx,
                  const ConvShape& s);
 void avgPoolGrad(const float* dy, float* dx, const ConvShape& s);
 
+// out[c] = Σ_r x[r·cols + c]: a sum over the leading axes, as gradients
+// of a bias take it. Accumulated in double, written as float.
+void sumRows(const float* x, float* out, int64_t rows, int64_t cols);
+
 // Adam's constants for one step; correction1 and 2 are 1 − β^t.
 struct AdamStep {
   float learningRate, beta1, beta2, epsilon, correction1, correction2;

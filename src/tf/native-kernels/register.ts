@@ -7,6 +7,7 @@ import { nativeAddon } from './addon.ts'
 import { convKernels } from './conv2d.ts'
 import { matmulKernels } from './matmul.ts'
 import { poolKernels } from './pool.ts'
+import { sumKernels } from './sum.ts'
 
 // The kernels run on the WASM backend, not on tfjs's CPU backend: with
 // matmul and convolution native, a CPU-backend training step still spent
@@ -43,6 +44,7 @@ export function registerNativeKernels(): KernelConfig[] {
     ...matmulKernels(BACKEND, original),
     ...convKernels(BACKEND, original),
     ...poolKernels(BACKEND, original),
+    ...sumKernels(BACKEND, original),
   ]
 
   for (const kernel of ours) {
