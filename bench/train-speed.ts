@@ -276,15 +276,18 @@ const rows = train.map((d) => ({ x: d.pixels, y: d.label }))
 
 // A job's worker process starts cold: its first epochs ran 1.5× longer
 // than its last (JIT, heap growth), while raw model.fit here runs in a
-// process warmed by everything above. Both are timed over the second
-// half of SERVICE_EPOCHS epochs, from the end of the epoch before it.
+// process warmed by everything above. Both are timed by the median epoch
+// of the second half of SERVICE_EPOCHS: on this shared machine single
+// epochs vary by a third, both ways.
 const SERVICE_EPOCHS = 12
 
-/** Samples/s over the second half of the epochs that ended at `ends`. */
+/** Samples/s of the median epoch in the second half of those at `ends`. */
 function steadyRate(ends: number[]): number {
-  const from = Math.floor(ends.length / 2) - 1
-  return SAMPLES * (ends.length - 1 - from) /
-    ((ends.at(-1)! - ends[from]) / 1000)
+  const half = Math.floor(ends.length / 2)
+  const epochs = ends.slice(half).map((t, i) => t - ends[half + i - 1])
+    .sort((a, b) => a - b)
+  const median = epochs[Math.floor(epochs.length / 2)]
+  return SAMPLES / (median / 1000)
 }
 
 /**

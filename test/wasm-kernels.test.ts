@@ -227,3 +227,15 @@ test('FusedAdam runs tfjs\'s own step where the kernel is missing', async () => 
     await tf.setBackend('wasm')
   }
 })
+
+test('FusedAdam leaves a variable without a gradient as it was', async () => {
+  const a = tf.variable(tf.tensor1d([1, 2, 3]))
+  const b = tf.variable(tf.tensor1d([4, 5]))
+  const adam = new FusedAdam(0.1, 0.9, 0.999)
+  tf.tidy(() => adam.applyGradients([{ name: a.name, tensor: tf.ones([3]) },
+    { name: b.name, tensor: null as unknown as tf.Tensor }]))
+  assert.deepEqual(Array.from(b.dataSync()), [4, 5])
+  assert.ok(a.dataSync()[0] < 1, 'the variable with a gradient moved')
+  adam.dispose()
+  tf.dispose([a, b])
+})

@@ -33,7 +33,7 @@ export class FusedAdam extends tf.AdamOptimizer {
     const fused = tf.getKernel(ADAM_UPDATE, tf.getBackend())
     const list = Array.isArray(gradients) ? gradients
       : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }))
-    if (!fused || list.some((g) => g.tensor.dtype !== 'float32')) {
+    if (!fused || list.some((g) => g.tensor && g.tensor.dtype !== 'float32')) {
       super.applyGradients(gradients)
       return
     }
@@ -50,10 +50,13 @@ export class FusedAdam extends tf.AdamOptimizer {
     tf.tidy(() => {
       list.forEach(({ name, tensor: g }, i) => {
         const x = variables[name]
+        // A variable the loss does not reach has no gradient; like tfjs's
+        // Adam, its moments are made but it is not stepped.
         self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`,
           variable: tf.tidy(() => tf.zerosLike(x).variable(false)) }
         self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`,
           variable: tf.tidy(() => tf.zerosLike(x).variable(false)) }
+        if (!g) return
         const m = self.accumulatedFirstMoment[i].variable
         const v = self.accumulatedSecondMoment[i].variable
 
