@@ -239,3 +239,17 @@ test('FusedAdam leaves a variable without a gradient as it was', async () => {
   adam.dispose()
   tf.dispose([a, b])
 })
+
+test('a clone shares its tensor\'s memory and outlives it', async () => {
+  const buffers = () => (tf.memory() as { numDataBuffers: number })
+    .numDataBuffers
+  const start = tf.memory().numTensors
+  const before = buffers()
+  const a = tf.tensor1d([1, 2, 3])
+  const b = tf.clone(a)
+  assert.equal(buffers(), before + 1, 'one copy of the values')
+  a.dispose()
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3])
+  b.dispose()
+  assert.equal(tf.memory().numTensors, start)
+})

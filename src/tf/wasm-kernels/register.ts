@@ -2,6 +2,7 @@ import { registerAdamUpdate } from './adam-update.ts'
 import { registerConv2dBackpropFilter } from './conv2d-backprop-filter.ts'
 import { registerConv2dBackpropInput } from './conv2d-backprop-input.ts'
 import { registerGatherRows } from './gather-rows.ts'
+import { registerSharedIdentity } from './shared-identity.ts'
 import { registerUnsortedSegmentSum } from './unsorted-segment-sum.ts'
 import { registerUntransposedMatMul } from './untransposed-matmul.ts'
 
@@ -16,6 +17,7 @@ export function registerWasmKernels(): void {
   registerConv2dBackpropFilter()
   registerConv2dBackpropInput()
   registerGatherRows()
+  registerSharedIdentity()
   registerUnsortedSegmentSum()
   registerUntransposedMatMul()
 }
