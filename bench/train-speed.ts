@@ -30,6 +30,7 @@ import { mnistSplit } from '../scripts/mnist-split.ts'
 import { makeOptimizer } from '../src/spec/build-model.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
 import { nativeAddon } from '../src/tf/native-kernels/addon.ts'
+import { LSTM_KERNELS } from '../src/tf/native-kernels/lstm.ts'
 import { registerNativeKernels } from '../src/tf/native-kernels/register.ts'
 import {
   cleanUp, eventually, startTestApi, startTestWorker, testEnv,
@@ -63,6 +64,10 @@ const tensorqWasm = REPLACED.map((n) => getKernel(n, 'wasm')!)
 // The kernels native replaces, as they were on WASM, and native's own.
 const wasmKernels = nativeMissing ? [] : registerNativeKernels()
 const nativeKernels = wasmKernels.map((k) => getKernel(k.kernelName, 'wasm')!)
+// Kernels native adds that WASM has no counterpart of (the LSTM layer's):
+// present only while native runs.
+const nativeOnly = nativeMissing ? []
+  : LSTM_KERNELS.map((n) => getKernel(n, 'wasm')!)
 
 function useKernels(kernels: KernelConfig[]): void {
   for (const kernel of kernels) {
@@ -79,6 +84,13 @@ async function useEngine(engine: Engine): Promise<void> {
   useKernels(tensorqWasm)
   useKernels(engine === 'native' ? nativeKernels : wasmKernels)
   if (engine === 'wasm as shipped') useKernels(SHIPPED)
+  for (const kernel of nativeOnly) {
+    const present = getKernel(kernel.kernelName, 'wasm') !== undefined
+    if (engine === 'native' && !present) registerKernel(kernel)
+    if (engine !== 'native' && present) {
+      unregisterKernel(kernel.kernelName, 'wasm')
+    }
+  }
 }
 
 /**

@@ -6,6 +6,7 @@
         "src/adam.cc",
         "src/addon.cc",
         "src/conv.cc",
+        "src/lstm.cc",
         "src/matmul.cc",
         "src/pool.cc",
         "src/reduce.cc"

@@ -326,3 +326,47 @@ for (const c of SUMS) {
 test('native Sum over other axes goes to WASM\'s kernel', { skip }, () =>
   matches(() => tf.sum(tf.tensor(random([4, 5, 3], 32), [4, 5, 3]), [1, 2]),
     'Sum', 1e-5, false))
+
+const LSTMS: Array<Record<string, unknown>> = [
+  {},
+  { returnSequences: true, recurrentActivation: 'sigmoid' },
+  { useBias: false },
+]
+
+for (const options of LSTMS) {
+  test(`a native LSTM layer ${JSON.stringify(options)} matches pure JS, ` +
+    'gradients included', { skip }, async () => {
+    const model = tf.sequential({ layers: [
+      tf.layers.lstm({ inputShape: [5, 3], units: 4, ...options }),
+      ...(options.returnSequences ? [tf.layers.flatten()] : []),
+      tf.layers.dense({ units: 2 }),
+    ] })
+    const x = tf.tensor3d(random([6, 5, 3], 41).map((v) => v * 4), [6, 5, 3])
+    const y = tf.tensor2d(random([6, 2], 42), [6, 2])
+    const weights = model.trainableWeights.map((w) => w.read() as tf.Variable)
+    const run = () => {
+      const { value, grads } = tf.variableGrads(() => tf.losses
+        .meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor),
+      weights)
+      return [value, ...weights.map((w) => grads[w.name])]
+    }
+    await matches(run, 'TensorqLstmGrad', 1e-4, true)
+    const ran = (await tf.profile(() => { tf.tidy(run) })).kernelNames
+    // tfjs's own LSTM would run its gates as Sigmoid or a clip.
+    assert.ok(!ran.includes('SplitV'), `one kernel: ran ${ran.join(', ')}`)
+    tf.dispose([x, y])
+    model.dispose()
+  })
+}
+
+test('an LSTM with dropout runs as tfjs runs it', { skip }, async () => {
+  const layer = tf.layers.lstm({ inputShape: [4, 2], units: 3, dropout: 0.5 })
+  const model = tf.sequential({ layers: [layer] })
+  const x = tf.ones([2, 4, 2])
+  const ran = (await tf.profile(() => {
+    tf.tidy(() => model.predict(x))
+  })).kernelNames
+  assert.ok(!ran.includes('TensorqLstm'), `ran ${ran.join(', ')}`)
+  x.dispose()
+  model.dispose()
+})

@@ -217,6 +217,70 @@ napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
                   });
 }
 
+// The LSTM's shape arrives as an Int32Array in LstmShape's field order.
+tq::LstmShape lstmShape(napi_env env, napi_value value) {
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (isTyped) {
+    napi_get_typedarray_info(env, value, &type, &length, &data, nullptr,
+                             nullptr);
+  }
+  if (!isTyped || type != napi_int32_array || length != 6) {
+    throw Failure{"shape must be an Int32Array of 6"};
+  }
+  const int32_t* v = static_cast<int32_t*>(data);
+  for (int i = 0; i < 4; i++) {
+    if (v[i] < 1) throw Failure{"batch, steps, features, units must be > 0"};
+  }
+  return tq::LstmShape{v[0], v[1], v[2], v[3], v[4], v[5]};
+}
+
+// lstmForward(x, w, u, bias, hs, cs, zs, shape)
+napi_value LstmForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    napi_value argv[8];
+    argsOf(env, info, 8, argv);
+    const tq::LstmShape s = lstmShape(env, argv[7]);
+    const int64_t B = s.batch, T = s.steps, F = s.features, U = s.units;
+    const float* x = floats(env, argv[0], B * T * F, "x");
+    const float* w = floats(env, argv[1], F * 4 * U, "kernel");
+    const float* u = floats(env, argv[2], U * 4 * U, "recurrent kernel");
+    const float* bias = floats(env, argv[3], 4 * U, "bias");
+    float* hs = floats(env, argv[4], T * B * U, "hs");
+    float* cs = floats(env, argv[5], T * B * U, "cs");
+    float* zs = floats(env, argv[6], T * B * 4 * U, "zs");
+    tq::lstmForward(x, w, u, bias, hs, cs, zs, s);
+    return undefinedValue(env);
+  });
+}
+
+// lstmBackward(x, w, u, hs, cs, zs, dOut, dx, dw, du, db, shape)
+napi_value LstmBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    napi_value argv[12];
+    argsOf(env, info, 12, argv);
+    const tq::LstmShape s = lstmShape(env, argv[11]);
+    const int64_t B = s.batch, T = s.steps, F = s.features, U = s.units;
+    const float* x = floats(env, argv[0], B * T * F, "x");
+    const float* w = floats(env, argv[1], F * 4 * U, "kernel");
+    const float* u = floats(env, argv[2], U * 4 * U, "recurrent kernel");
+    const float* hs = floats(env, argv[3], T * B * U, "hs");
+    const float* cs = floats(env, argv[4], T * B * U, "cs");
+    const float* zs = floats(env, argv[5], T * B * 4 * U, "zs");
+    const float* dOut = floats(env, argv[6],
+                               s.returnSequences ? B * T * U : B * U, "dOut");
+    float* dx = floats(env, argv[7], B * T * F, "dx");
+    float* dw = floats(env, argv[8], F * 4 * U, "dw");
+    float* du = floats(env, argv[9], U * 4 * U, "du");
+    float* db = floats(env, argv[10], 4 * U, "db");
+    tq::lstmBackward(x, w, u, hs, cs, zs, dOut, dx, dw, du, db, s);
+    return undefinedValue(env);
+  });
+}
+
 // sumRows(x, out, rows, cols)
 napi_value SumRows(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
@@ -288,6 +352,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},
       {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr,
+       napi_default_jsproperty, nullptr},
+      {"lstmForward", nullptr, LstmForward, nullptr, nullptr, nullptr,
+       napi_default_jsproperty, nullptr},
+      {"lstmBackward", nullptr, LstmBackward, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},

@@ -35,6 +35,27 @@ void maxPoolGrad(const float* dy, const float* x, float* dx,
                  const ConvShape& s);
 void avgPoolGrad(const float* dy, float* dx, const ConvShape& s);
 
+// An LSTM layer over [batch, steps, features] with zero initial state.
+struct LstmShape {
+  int batch, steps, features, units;
+  int hardSigmoid;      // the gates' activation: tfjs's hard sigmoid or not
+  int returnSequences;  // dOut is [batch, steps, units], else [batch, units]
+};
+
+// hs and cs are [steps, batch, units]: each step's output and cell state;
+// zs is [steps, batch, 4·units], each step's gate inputs, kept for the
+// gradient.
+void lstmForward(const float* x, const float* w, const float* u,
+                 const float* bias, float* hs, float* cs, float* zs,
+                 const LstmShape& s);
+
+// The gradients of x, the kernel w, the recurrent kernel u and the bias
+// from the forward pass's hs, cs, zs and the output's gradient dOut.
+void lstmBackward(const float* x, const float* w, const float* u,
+                  const float* hs, const float* cs, const float* zs,
+                  const float* dOut, float* dx, float* dw, float* du,
+                  float* db, const LstmShape& s);
+
 // out[c] = Σ_r x[r·cols + c]: a sum over the leading axes, as gradients
 // of a bias take it. Accumulated in double, written as float.
 void sumRows(const float* x, float* out, int64_t rows, int64_t cols);

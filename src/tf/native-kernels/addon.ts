@@ -17,6 +17,13 @@ export interface NativeAddon {
     shape: Int32Array): void
   avgPoolGrad(dy: Float32Array, dx: Float32Array, dx2: Float32Array,
     shape: Int32Array): void
+  lstmForward(x: Float32Array, w: Float32Array, u: Float32Array,
+    bias: Float32Array, hs: Float32Array, cs: Float32Array, zs: Float32Array,
+    shape: Int32Array): void
+  lstmBackward(x: Float32Array, w: Float32Array, u: Float32Array,
+    hs: Float32Array, cs: Float32Array, zs: Float32Array, dOut: Float32Array,
+    dx: Float32Array, dw: Float32Array, du: Float32Array, db: Float32Array,
+    shape: Int32Array): void
   sumRows(x: Float32Array, out: Float32Array, rows: number,
     cols: number): void
   adamUpdate(x: Float32Array, g: Float32Array, m: Float32Array,

@@ -5,6 +5,7 @@ import {
 import { adamKernels } from './adam-update.ts'
 import { nativeAddon } from './addon.ts'
 import { convKernels } from './conv2d.ts'
+import { fuseLstmLayers, lstmKernels } from './lstm.ts'
 import { matmulKernels } from './matmul.ts'
 import { poolKernels } from './pool.ts'
 import { sumKernels } from './sum.ts'
@@ -25,7 +26,8 @@ let replaced: KernelConfig[] | undefined
  * Replaces the WASM backend's matmul, convolution and pooling kernels by
  * the addon's, over OpenBLAS, on WASM's own memory. Call after the WASM
  * backend and tensorq's WASM kernels are registered. Throws where the
- * addon cannot load. Returns the kernels that were replaced.
+ * addon cannot load. Returns the kernels that were replaced; the
+ * kernels it adds besides are named by LSTM_KERNELS.
  */
 export function registerNativeKernels(): KernelConfig[] {
   nativeAddon()
@@ -58,6 +60,11 @@ export function registerNativeKernels(): KernelConfig[] {
     registerKernel({ ...kernel, setupFunc: theirs.setupFunc,
       disposeFunc: theirs.disposeFunc })
   }
+  // Kernels WASM has no counterpart of, and the LSTM layers that use them.
+  for (const kernel of lstmKernels(BACKEND)) {
+    if (!getKernel(kernel.kernelName, BACKEND)) registerKernel(kernel)
+  }
+  fuseLstmLayers()
   replaced = [...before.values()]
   return replaced
 }
