@@ -95,7 +95,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const first = Value.Errors(ConfigSchema, converted).First()
   if (first) {
     const name = first.path.replace(/^\//, '') || 'environment'
-    throw new ConfigError(`${name}: ${first.message} (got ${
+    // A choice names its choices rather than "Expected union value".
+    const choices = (first.schema.anyOf as Array<{ const?: unknown }>)
+      ?.map((option) => option.const).filter((c) => c !== undefined)
+    const message = choices?.length
+      ? `must be one of ${choices.join(', ')}` : first.message
+    throw new ConfigError(`${name}: ${message} (got ${
       JSON.stringify(known[name] ?? null)})`)
   }
 

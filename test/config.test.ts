@@ -14,7 +14,7 @@ test('defaults, converted from strings, frozen', () => {
 test('a bad value names the variable', () => {
   assert.throws(() => loadConfig({ PORT: 'eighty' }), /^ConfigError: PORT/)
   assert.throws(() => loadConfig({ TENSORQ_BACKEND: 'tpu' }),
-    /TENSORQ_BACKEND/)
+    /TENSORQ_BACKEND: must be one of auto, gpu, node, native, wasm, cpu/)
   assert.throws(() => loadConfig({ TENSORQ_STORE: 's3://bucket' }),
     /TENSORQ_STORE/)
 })
