@@ -60,8 +60,9 @@ bool boolean(napi_env env, napi_value value) {
   return out;
 }
 
-// The geometry arrives as an Int32Array in ConvShape's field order.
-tq::ConvShape convShape(napi_env env, napi_value value) {
+// A shape struct's fields, sent as an Int32Array of exactly `count`
+// non-negative values.
+const int32_t* shapeFields(napi_env env, napi_value value, size_t count) {
   bool isTyped = false;
   napi_is_typedarray(env, value, &isTyped);
   napi_typedarray_type type;
@@ -71,18 +72,23 @@ tq::ConvShape convShape(napi_env env, napi_value value) {
     napi_get_typedarray_info(env, value, &type, &length, &data, nullptr,
                              nullptr);
   }
-  constexpr size_t fields = sizeof(tq::ConvShape) / sizeof(int);
-  if (!isTyped || type != napi_int32_array || length != fields) {
-    throw Failure{"shape must be an Int32Array of " + std::to_string(fields)};
+  if (!isTyped || type != napi_int32_array || length != count) {
+    throw Failure{"shape must be an Int32Array of " + std::to_string(count)};
   }
-
-  tq::ConvShape s;
   const int32_t* v = static_cast<int32_t*>(data);
-  int* out = reinterpret_cast<int*>(&s);
-  for (size_t i = 0; i < fields; i++) {
+  for (size_t i = 0; i < count; i++) {
     if (v[i] < 0) throw Failure{"shape fields must not be negative"};
-    out[i] = v[i];
   }
+  return v;
+}
+
+// The geometry arrives in ConvShape's field order.
+tq::ConvShape convShape(napi_env env, napi_value value) {
+  constexpr size_t fields = sizeof(tq::ConvShape) / sizeof(int);
+  const int32_t* v = shapeFields(env, value, fields);
+  tq::ConvShape s;
+  int* out = reinterpret_cast<int*>(&s);
+  for (size_t i = 0; i < fields; i++) out[i] = v[i];
   if (s.strideH < 1 || s.strideW < 1 || s.dilH < 1 || s.dilW < 1) {
     throw Failure{"strides and dilations must be at least 1"};
   }
@@ -217,21 +223,9 @@ napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
                   });
 }
 
-// The LSTM's shape arrives as an Int32Array in LstmShape's field order.
+// The LSTM's shape arrives in LstmShape's field order.
 tq::LstmShape lstmShape(napi_env env, napi_value value) {
-  bool isTyped = false;
-  napi_is_typedarray(env, value, &isTyped);
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) {
-    napi_get_typedarray_info(env, value, &type, &length, &data, nullptr,
-                             nullptr);
-  }
-  if (!isTyped || type != napi_int32_array || length != 6) {
-    throw Failure{"shape must be an Int32Array of 6"};
-  }
-  const int32_t* v = static_cast<int32_t*>(data);
+  const int32_t* v = shapeFields(env, value, 6);
   for (int i = 0; i < 4; i++) {
     if (v[i] < 1) throw Failure{"batch, steps, features, units must be > 0"};
   }
