@@ -48,7 +48,8 @@ function stop(child: ChildProcess, timeoutMs: number): Promise<void> {
 }
 
 /**
- * Runs api and one worker process on this machine. When nothing answers
+ * Runs the api here and `tensorq worker` (one worker process, or a pool
+ * of them: WORKER_PROCESSES) in a child process. When nothing answers
  * at REDIS_URL it starts a local redis-server if one is on the PATH.
  * Returns a close function that stops all it started.
  */
