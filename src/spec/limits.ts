@@ -62,7 +62,11 @@ function measure(spec: ModelSpec, inputShape: number[], graph?: GraphSize):
   let activations = 0
   let edgeValues = 0
   for (const layerSpec of spec.layers) {
-    parameters += layerParameters(layerSpec, shape)
+    // NaN: the layer does not fit the shape (a conv1d given an image);
+    // the count stops here and the build names the layer.
+    const own = layerParameters(layerSpec, shape)
+    if (Number.isNaN(own)) break
+    parameters += own
     // Each graphConv keeps the edge list (3 values an edge) and, for the
     // backward pass, two messages of its width an edge.
     if (graph && layerSpec.type === 'graphConv') {
@@ -74,6 +78,7 @@ function measure(spec: ModelSpec, inputShape: number[], graph?: GraphSize):
     } catch {
       break
     }
+    if (shape.some((d) => Number.isNaN(d))) break
     activations += shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1)
   }
   return { parameters, activations, edgeValues }
