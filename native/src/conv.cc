@@ -79,6 +79,25 @@ void im2col(const ConvShape& s, const float* x, int64_t first, int64_t rows,
   });
 }
 
+// Calls use(first, rows, col) for each chunk of the patch matrix of x:
+// `rows` rows from row `first`, built into `col`. A pointwise filter's
+// patch matrix is x itself, in one chunk.
+template <typename Use>
+void forEachPatchChunk(const ConvShape& s, const float* x, Use use) {
+  const int64_t total = pixels(s);
+  if (isPointwise(s)) {
+    use(int64_t(0), total, x);
+    return;
+  }
+  const int64_t step = chunkRows(s);
+  std::vector<float> col(std::min(step, total) * patchWidth(s));
+  for (int64_t first = 0; first < total; first += step) {
+    const int64_t rows = std::min(step, total - first);
+    im2col(s, x, first, rows, col.data());
+    use(first, rows, static_cast<const float*>(col.data()));
+  }
+}
+
 }  // namespace
 
 void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
@@ -91,21 +110,11 @@ void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
     return;
   }
   useThreadsFor(2.0 * total * width * s.outC);
-  if (isPointwise(s)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(total), s.outC,
-                int(width), 1.0f, x, int(width), w, s.outC, 0.0f, y, s.outC);
-    return;
-  }
-
-  const int64_t step = chunkRows(s);
-  std::vector<float> col(std::min(step, total) * width);
-  for (int64_t first = 0; first < total; first += step) {
-    const int64_t rows = std::min(step, total - first);
-    im2col(s, x, first, rows, col.data());
+  forEachPatchChunk(s, x, [&](int64_t first, int64_t rows, const float* col) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), s.outC,
-                int(width), 1.0f, col.data(), int(width), w, s.outC, 0.0f,
+                int(width), 1.0f, col, int(width), w, s.outC, 0.0f,
                 y + first * s.outC, s.outC);
-  }
+  });
 }
 
 void conv2dBackpropFilter(const float* x, const float* dy, float* dw,
@@ -119,24 +128,12 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw,
     return;
   }
   useThreadsFor(2.0 * total * width * s.outC);
-  if (isPointwise(s)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(width), s.outC,
-                int(total), 1.0f, x, int(width), dy, s.outC, 0.0f, dw,
-                s.outC);
-    return;
-  }
-
   // dW = colᵀ · dy, summed over the chunks of rows.
-  const int64_t step = chunkRows(s);
-  std::vector<float> col(std::min(step, total) * width);
-  for (int64_t first = 0; first < total; first += step) {
-    const int64_t rows = std::min(step, total - first);
-    im2col(s, x, first, rows, col.data());
+  forEachPatchChunk(s, x, [&](int64_t first, int64_t rows, const float* col) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(width), s.outC,
-                int(rows), 1.0f, col.data(), int(width),
-                dy + first * s.outC, s.outC, first == 0 ? 0.0f : 1.0f, dw,
-                s.outC);
-  }
+                int(rows), 1.0f, col, int(width), dy + first * s.outC, s.outC,
+                first == 0 ? 0.0f : 1.0f, dw, s.outC);
+  });
 }
 
 void conv2dBackpropInput(const float* dy, const float* w, float* dx,

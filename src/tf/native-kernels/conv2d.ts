@@ -3,8 +3,7 @@ import {
 } from '@tensorflow/tfjs'
 import { nativeAddon } from './addon.ts'
 import { applyEpilogue, type Epilogue } from './bias-activation.ts'
-import { allFloat32, convShape } from './conv-shape.ts'
-import { heapFloats, newOutput } from '../wasm-kernels/wasm-heap.ts'
+import { allFloat32, runConvKernel } from './conv-shape.ts'
 
 type Shape4 = [number, number, number, number]
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding
@@ -27,22 +26,14 @@ function infoFor(xShape: number[], filterShape: number[], attrs: ConvAttrs):
     attrs.dimRoundingMode, false, 'channelsLast')
 }
 
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1)
-}
-
 function forward(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo }
   const attrs = args.attrs as unknown as ConvAttrs
   const info = infoFor(x.shape, filter.shape, attrs)
   if (!info || !allFloat32(x.dtype, filter.dtype)) return undefined
 
-  const y = newOutput(args.backend, info.outShape)
-  if (size(info.outShape) === 0) return y
-  nativeAddon().conv2d(heapFloats(args.backend, x),
-    heapFloats(args.backend, filter), heapFloats(args.backend, y),
-    convShape(info))
-  return y
+  return runConvKernel(args.backend, nativeAddon().conv2d, [x, filter],
+    info.outShape, info)
 }
 
 /**
@@ -74,12 +65,8 @@ export function convKernels(backendName: string,
       return original('Conv2DBackpropInput')(args)
     }
 
-    const dx = newOutput(args.backend, attrs.inputShape)
-    if (size(attrs.inputShape) === 0) return dx
-    nativeAddon().conv2dBackpropInput(heapFloats(args.backend, dy),
-      heapFloats(args.backend, filter), heapFloats(args.backend, dx),
-      convShape(info))
-    return dx
+    return runConvKernel(args.backend, nativeAddon().conv2dBackpropInput,
+      [dy, filter], attrs.inputShape, info)
   }
 
   const backpropFilter: KernelFunc = (args) => {
@@ -90,12 +77,8 @@ export function convKernels(backendName: string,
       return original('Conv2DBackpropFilter')(args)
     }
 
-    const dw = newOutput(args.backend, attrs.filterShape)
-    if (size(attrs.filterShape) === 0) return dw
-    nativeAddon().conv2dBackpropFilter(heapFloats(args.backend, x),
-      heapFloats(args.backend, dy), heapFloats(args.backend, dw),
-      convShape(info))
-    return dw
+    return runConvKernel(args.backend, nativeAddon().conv2dBackpropFilter,
+      [x, dy], attrs.filterShape, info)
   }
 
   return [

@@ -2,8 +2,7 @@ import {
   backend_util, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs'
 import { nativeAddon } from './addon.ts'
-import { allFloat32, convShape } from './conv-shape.ts'
-import { heapFloats, newOutput } from '../wasm-kernels/wasm-heap.ts'
+import { allFloat32, runConvKernel } from './conv-shape.ts'
 
 type Shape4 = [number, number, number, number]
 
@@ -19,10 +18,6 @@ function infoFor(xShape: number[], attrs: PoolAttrs): backend_util.Conv2DInfo {
     attrs.strides, 1, attrs.pad, attrs.dimRoundingMode)
 }
 
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1)
-}
-
 /** MaxPool and the max and average pooling gradients, in C++. */
 export function poolKernels(backendName: string,
   original: (name: string) => KernelFunc): KernelConfig[] {
@@ -31,12 +26,8 @@ export function poolKernels(backendName: string,
     if (!allFloat32(x.dtype)) return original('MaxPool')(args)
 
     const info = infoFor(x.shape, args.attrs as unknown as PoolAttrs)
-    const y = newOutput(args.backend, info.outShape)
-    if (size(info.outShape) === 0) return y
-    const out = heapFloats(args.backend, y)
-    nativeAddon().maxPool(heapFloats(args.backend, x), out, out,
-      convShape(info))
-    return y
+    return runConvKernel(args.backend, nativeAddon().maxPool, [x],
+      info.outShape, info)
   }
 
   const maxPoolGrad: KernelFunc = (args) => {
@@ -46,12 +37,8 @@ export function poolKernels(backendName: string,
     }
 
     const info = infoFor(input.shape, args.attrs as unknown as PoolAttrs)
-    const dx = newOutput(args.backend, input.shape)
-    if (size(input.shape) === 0) return dx
-    nativeAddon().maxPoolGrad(heapFloats(args.backend, dy),
-      heapFloats(args.backend, input), heapFloats(args.backend, dx),
-      convShape(info))
-    return dx
+    return runConvKernel(args.backend, nativeAddon().maxPoolGrad,
+      [dy, input], input.shape, info)
   }
 
   const avgPoolGrad: KernelFunc = (args) => {
@@ -61,12 +48,8 @@ export function poolKernels(backendName: string,
     }
 
     const info = infoFor(input.shape, args.attrs as unknown as PoolAttrs)
-    const dx = newOutput(args.backend, input.shape)
-    if (size(input.shape) === 0) return dx
-    const out = heapFloats(args.backend, dx)
-    nativeAddon().avgPoolGrad(heapFloats(args.backend, dy), out, out,
-      convShape(info))
-    return dx
+    return runConvKernel(args.backend, nativeAddon().avgPoolGrad, [dy],
+      input.shape, info)
   }
 
   return [
