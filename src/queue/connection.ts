@@ -41,3 +41,24 @@ export async function redisAnswers(url: string, timeoutMs = 1000):
     client.disconnect()
   }
 }
+
+/**
+ * Resolves true once `redis` is connected, or false after `timeoutMs`
+ * without: the api listens either way (its readiness then says Redis is
+ * down), but a reachable Redis gets its moment first, so that a probe
+ * right after "api listening" does not see a connection still opening.
+ */
+export function redisConnected(redis: Redis, timeoutMs: number):
+  Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const done = (connected: boolean) => {
+      clearTimeout(timer)
+      redis.off('ready', onReady)
+      resolve(connected)
+    }
+    const onReady = () => done(true)
+    const timer = setTimeout(() => done(false), timeoutMs)
+    redis.on('ready', onReady)
+  })
+}

@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts'
 import { buildApp, type App } from '../http/app.ts'
 import type { Logger } from '../log.ts'
-import { connectRedis } from '../queue/connection.ts'
+import { connectRedis, redisConnected } from '../queue/connection.ts'
 import { JobEvents } from '../queue/job-events.ts'
 import { logRedisErrors } from '../queue/redis-errors.ts'
 import { TrainingQueue } from '../queue/training-queue.ts'
@@ -16,6 +16,8 @@ import { initBackend } from '../tf/backend.ts'
 export interface ApiProcess {
   app: App
   queue: TrainingQueue
+  /** Resolves once Redis is connected (true), or false after `ms`. */
+  connected(ms: number): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -66,13 +68,20 @@ export async function createApi(config: Config, log: Logger):
     })()
     return closing
   }
-  return { app, queue, close }
+  return { app, queue, close, connected: (ms) => redisConnected(redis, ms) }
 }
+
+/** How long the api waits for Redis before it listens without it. */
+const REDIS_WAIT_MS = 5000
 
 /** Builds the api and listens on HOST:PORT. */
 export async function startApi(config: Config, log: Logger):
   Promise<ApiProcess & { url: string }> {
   const api = await createApi(config, log)
+  if (!await api.connected(REDIS_WAIT_MS)) {
+    log.warn({ waitedMs: REDIS_WAIT_MS }, 'Redis is not answering yet; ' +
+      'listening anyway, not ready until it does')
+  }
   const url = await api.app.listen({ port: config.PORT, host: config.HOST })
   log.info({ url, store: config.TENSORQ_STORE }, 'api listening')
   return { ...api, url }
