@@ -3,7 +3,8 @@
 // model.predict, at 1, 16 and 64 concurrent connections, one row per
 // request (autocannon).
 //
-//   npm run bench:serve        (BENCH_SECONDS per run, 5 by default;
+//   npm run bench:serve        (BENCH_SECONDS per run, 3 by default;
+//                               BENCH_ROUNDS rounds, 5 by default;
 //                               BENCH_BACKEND, auto by default, is the
 //                               engine of the apis and the in-process runs)
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -19,8 +20,10 @@ import {
   cleanUp, eventually, startTestApi, startTestWorker, testEnv,
 } from '../test/helpers/harness.ts'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const CONCURRENCY = [1, 16, 64]
+const CEILING = 'no-op route (ceiling)'
 const env = testEnv({ TENSORQ_BACKEND: process.env.BENCH_BACKEND ?? 'auto' })
 const engine = await initBackend(env.TENSORQ_BACKEND as BackendName,
   pino({ level: 'silent' }))
@@ -108,28 +111,39 @@ async function inProcess(model: string, pixels: number[], batch: number):
 await train()
 const { test: held } = mnistSplit(1000)
 const body = JSON.stringify({ instances: [held[0].pixels] })
-const results: string[] = []
-const row = (what: string, c: number | string, r: Run) =>
-  results.push(`| ${what} | ${c} | ${r.rps.toFixed(0)} | ${r.p50} | ` +
-    `${r.p99} | ${r.errors} |`)
+
+/** Every run of one configuration, over the rounds. */
+const runs = new Map<string, Run[]>()
+const record = (what: string, c: number, r: Run) => {
+  const key = `${what}|${c}`
+  runs.set(key, [...(runs.get(key) ?? []), r])
+}
+const inProcessRows: string[] = []
 
 try {
-  // Both apis run side by side (each idle while the other is loaded), and
-  // each off run is followed at once by its on run: the ratios compare
-  // figures taken moments apart on this shared machine.
+  // Both apis run side by side, each idle while the other is loaded. A
+  // round measures every configuration once, each off run followed at
+  // once by its on run and the ceiling, so that a ratio compares figures
+  // taken seconds apart; single runs on this shared machine move by a
+  // fifth either way, so each ratio is reported over ROUNDS rounds.
   const off = await startApi(1)
   const on = await startApi(256)
   try {
-    for (const model of ['mnist-mlp', 'mnist-wide']) {
-      const path = `/v1/models/${model}/predict`
-      for (const api of [off, on]) await load(api.url, path, body, 4) // warm
-      for (const c of CONCURRENCY) {
-        row(`${model}, batching off`, c, await load(off.url, path, body, c))
-        row(`${model}, batching on`, c, await load(on.url, path, body, c))
-      }
+    const models = ['mnist-mlp', 'mnist-wide']
+    const path = (model: string) => `/v1/models/${model}/predict`
+    for (const model of models) {
+      for (const api of [off, on]) await load(api.url, path(model), body, 4)
     }
-    for (const c of CONCURRENCY) {
-      row('no-op route (ceiling)', c, await load(off.url, '/bench/noop', body, c))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const c of CONCURRENCY) {
+        for (const model of models) {
+          record(`${model}, batching off`, c,
+            await load(off.url, path(model), body, c))
+          record(`${model}, batching on`, c,
+            await load(on.url, path(model), body, c))
+        }
+        record(CEILING, c, await load(off.url, '/bench/noop', body, c))
+      }
     }
     // The same digit through the Open Inference Protocol, as JSON and in
     // its binary tensor extension (raw float32 after a JSON header).
@@ -142,9 +156,9 @@ try {
       Buffer.from(Float32Array.from(held[0].pixels).buffer)])
     const v2Path = '/v2/models/mnist-mlp/infer'
     for (const c of CONCURRENCY) {
-      row('mnist-mlp, v2 JSON, batching on', c,
+      record('mnist-mlp, v2 JSON, batching on', c,
         await load(on.url, v2Path, v2Json, c))
-      row('mnist-mlp, v2 binary, batching on', c,
+      record('mnist-mlp, v2 binary, batching on', c,
         await load(on.url, v2Path, v2Binary, c, {
           'content-type': 'application/octet-stream',
           'inference-header-content-length': String(header.length) }))
@@ -160,7 +174,7 @@ try {
   for (const model of ['mnist-mlp', 'mnist-wide']) {
     for (const batch of [1, 16, 64]) {
       const rate = await inProcess(model, held[0].pixels, batch)
-      results.push(`| ${model}, in-process model.predict of ${batch} ` +
+      inProcessRows.push(`| ${model}, in-process model.predict of ${batch} ` +
         `row${batch === 1 ? '' : 's'} | – | ${rate.toFixed(0)} (rows/s) | | | |`)
     }
   }
@@ -168,8 +182,54 @@ try {
   await cleanUp(env)
 }
 
-console.log(`\n${engine}, ${SECONDS} s per run, one 784-value row per ` +
-  'request\n')
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length / 2
+  return sorted.length % 2 ? sorted[Math.floor(mid)]
+    : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+console.log(`\n${engine}, ${SECONDS} s per run, ${ROUNDS} rounds, one ` +
+  '784-value row per request; medians over the rounds (requests/s: ' +
+  'lowest and highest in brackets)\n')
 console.log('| what | connections | requests/s | p50 ms | p99 ms | errors |')
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
-for (const line of results) console.log(line)
+for (const [key, list] of runs) {
+  const [what, c] = key.split('|')
+  const rps = list.map((r) => r.rps)
+  const range = list.length > 1
+    ? ` (${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)})` : ''
+  const errors = list.reduce((sum, r) => sum + r.errors, 0)
+  console.log(`| ${what} | ${c} | ${median(rps).toFixed(0)}${range} | ` +
+    `${median(list.map((r) => r.p50))} | ${median(list.map((r) => r.p99))} | ` +
+    `${errors} |`)
+}
+for (const line of inProcessRows) console.log(line)
+
+/** A target's ratio in each round, as measured seconds apart. */
+function ratio(label: string, top: string, bottom: string, c: number,
+  goal?: number): void {
+  const a = runs.get(`${top}|${c}`)!
+  const b = runs.get(`${bottom}|${c}`)!
+  const each = a.map((r, i) => r.rps / b[i].rps)
+  const mid = median(each)
+  console.log(`| ${label} | ${mid.toFixed(2)}× | ` +
+    `${each.map((x) => x.toFixed(2)).join(', ')} | ` +
+    `${goal === undefined ? '–' : mid >= goal ? 'yes' : 'no'} |`)
+}
+
+console.log('\n| target | median ratio | each round | met? |')
+console.log('| --- | ---: | --- | --- |')
+ratio('mnist-mlp, 64 connections: on ≥ 1.5× off', 'mnist-mlp, batching on',
+  'mnist-mlp, batching off', 64, 1.5)
+ratio('mnist-mlp, 64 connections: on ≥ 0.8× the ceiling',
+  'mnist-mlp, batching on', CEILING, 64, 0.8)
+ratio('mnist-mlp, 1 connection: on ≥ 0.9× off', 'mnist-mlp, batching on',
+  'mnist-mlp, batching off', 1, 0.9)
+ratio('mnist-wide, 64 connections: on ≥ 3× off', 'mnist-wide, batching on',
+  'mnist-wide, batching off', 64, 3)
+for (const c of CONCURRENCY) {
+  ratio(`v2 binary body against v2 JSON, batching on, ${c} ` +
+    `connection${c === 1 ? '' : 's'}`,
+    'mnist-mlp, v2 binary, batching on', 'mnist-mlp, v2 JSON, batching on', c)
+}
