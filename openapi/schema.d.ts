@@ -2294,6 +2294,311 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/{name}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** TensorFlow Serving model metadata */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description TensorFlow Serving's model metadata: the one signature, serving_default, that :predict runs. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            model_spec: {
+                                name: string;
+                                signature_name: string;
+                                version: string;
+                            };
+                            metadata: {
+                                signature_def: {
+                                    signature_def: {
+                                        [key: string]: {
+                                            inputs: {
+                                                [key: string]: {
+                                                    dtype: string;
+                                                    tensor_shape: {
+                                                        dim: {
+                                                            size: string;
+                                                            name: string;
+                                                        }[];
+                                                        unknown_rank: boolean;
+                                                    };
+                                                    name: string;
+                                                };
+                                            };
+                                            outputs: {
+                                                [key: string]: {
+                                                    dtype: string;
+                                                    tensor_shape: {
+                                                        dim: {
+                                                            size: string;
+                                                            name: string;
+                                                        }[];
+                                                        unknown_rank: boolean;
+                                                    };
+                                                    name: string;
+                                                };
+                                            };
+                                            method_name: string;
+                                        };
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/versions/{version}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** TensorFlow Serving metadata of a version */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description TensorFlow Serving's model metadata: the one signature, serving_default, that :predict runs. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            model_spec: {
+                                name: string;
+                                signature_name: string;
+                                version: string;
+                            };
+                            metadata: {
+                                signature_def: {
+                                    signature_def: {
+                                        [key: string]: {
+                                            inputs: {
+                                                [key: string]: {
+                                                    dtype: string;
+                                                    tensor_shape: {
+                                                        dim: {
+                                                            size: string;
+                                                            name: string;
+                                                        }[];
+                                                        unknown_rank: boolean;
+                                                    };
+                                                    name: string;
+                                                };
+                                            };
+                                            outputs: {
+                                                [key: string]: {
+                                                    dtype: string;
+                                                    tensor_shape: {
+                                                        dim: {
+                                                            size: string;
+                                                            name: string;
+                                                        }[];
+                                                        unknown_rank: boolean;
+                                                    };
+                                                    name: string;
+                                                };
+                                            };
+                                            method_name: string;
+                                        };
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/labels/{label}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** TensorFlow Serving metadata of a label (an alias) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                    label: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description TensorFlow Serving's model metadata: the one signature, serving_default, that :predict runs. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            model_spec: {
+                                name: string;
+                                signature_name: string;
+                                version: string;
+                            };
+                            metadata: {
+                                signature_def: {
+                                    signature_def: {
+                                        [key: string]: {
+                                            inputs: {
+                                                [key: string]: {
+                                                    dtype: string;
+                                                    tensor_shape: {
+                                                        dim: {
+                                                            size: string;
+                                                            name: string;
+                                                        }[];
+                                                        unknown_rank: boolean;
+                                                    };
+                                                    name: string;
+                                                };
+                                            };
+                                            outputs: {
+                                                [key: string]: {
+                                                    dtype: string;
+                                                    tensor_shape: {
+                                                        dim: {
+                                                            size: string;
+                                                            name: string;
+                                                        }[];
+                                                        unknown_rank: boolean;
+                                                    };
+                                                    name: string;
+                                                };
+                                            };
+                                            method_name: string;
+                                        };
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2": {
         parameters: {
             query?: never;

@@ -114,6 +114,39 @@ test('TensorFlow Serving: a table model by columns', async () => {
   close(whole.body.outputs.flat(), v1.flat())
 })
 
+test('TensorFlow Serving: model metadata, as its GetModelMetadata answers', async () => {
+  await models()
+  const meta = await inject('GET', '/v1/models/dense3/metadata')
+  assert.equal(meta.status, 200, JSON.stringify(meta.body))
+  assert.deepEqual(meta.body.model_spec,
+    { name: 'dense3', signature_name: '', version: '1' })
+  const signature = meta.body.metadata.signature_def.signature_def
+    .serving_default
+  assert.equal(signature.method_name, 'tensorflow/serving/predict')
+  assert.deepEqual(signature.inputs.input, { dtype: 'DT_FLOAT', name: 'input',
+    tensor_shape: { dim: [{ size: '-1', name: '' }, { size: '3', name: '' }],
+      unknown_rank: false } })
+  assert.deepEqual(Object.keys(signature.outputs), ['output', 'class'])
+  assert.equal(signature.outputs.class.dtype, 'DT_STRING')
+
+  for (const url of ['/v1/models/dense3/versions/1/metadata',
+    '/v1/models/dense3/labels/latest/metadata']) {
+    const res = await inject('GET', url)
+    assert.equal(res.status, url.includes('labels') ? 404 : 200, url)
+  }
+  const iris = (await inject('GET', '/v1/models/iris/metadata')).body
+  assert.deepEqual(Object.keys(iris.metadata.signature_def.signature_def
+    .serving_default.inputs),
+  ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'])
+
+  const missing = await inject('GET', '/v1/models/nope/metadata')
+  assert.equal(missing.status, 404)
+  assert.deepEqual(Object.keys(missing.body), ['error'])
+  const badVersion = await inject('GET', '/v1/models/dense3/versions/x/metadata')
+  assert.equal(badVersion.status, 400)
+  assert.deepEqual(Object.keys(badVersion.body), ['error'])
+})
+
 test('bodies come as JSON whatever their Content-Type, as curl -d sends', async () => {
   await models()
   const v1 = (await call('POST', '/v1/models/dense3/predict',

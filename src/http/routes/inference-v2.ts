@@ -9,7 +9,8 @@ import {
   predictInstances, withModel, type ServeDeps,
 } from '../../serving/serve-predict.ts'
 import {
-  CLASS_OUTPUT_NAME, INPUT_NAME, OUTPUT_NAME, columnsOf,
+  CLASS_OUTPUT_NAME, INPUT_NAME, OUTPUT_NAME, columnsOf, signatureOf,
+  type TensorSignature,
 } from '../../serving/signature.ts'
 import { VERSION, type AppDeps } from '../app.ts'
 import {
@@ -127,28 +128,12 @@ function outputShape(loaded: LoadedModel): number[] {
   return loaded.model.outputs[0].shape.slice(1) as number[]
 }
 
-/** The input tensors a model takes, as metadata shows them. */
-function inputsMeta(loaded: LoadedModel) {
-  const columns = columnsOf(loaded.manifest)
-  if (columns) {
-    return columns.map((name) => {
-      const feature = (loaded.manifest.preprocessing as { features: Array<{
-        name: string; kind: string }> }).features.find((f) => f.name === name)!
-      return { name, datatype: feature.kind === 'categorical' ? 'BYTES'
-        : 'FP32', shape: [-1] }
-    })
-  }
-  return [{ name: INPUT_NAME, datatype: 'FP32',
-    shape: [-1, ...loaded.manifest.inputShape] }]
-}
-
-function outputsMeta(loaded: LoadedModel) {
-  const out = [{ name: OUTPUT_NAME, datatype: 'FP32',
-    shape: [-1, ...outputShape(loaded)] }]
-  if (loaded.manifest.task === 'classification') {
-    out.push({ name: CLASS_OUTPUT_NAME, datatype: 'BYTES', shape: [-1] })
-  }
-  return out
+/** The model's signature in v2's terms: FP32 numbers, BYTES strings. */
+function signatureMeta(loaded: LoadedModel) {
+  const { inputs, outputs } = signatureOf(loaded.manifest, outputShape(loaded))
+  const meta = (list: TensorSignature[]) => list.map((t) => ({ name: t.name,
+    datatype: t.kind === 'string' ? 'BYTES' : 'FP32', shape: t.shape }))
+  return { inputs: meta(inputs), outputs: meta(outputs) }
 }
 
 /** Checks one tensor's shape against its data; returns the flat data. */
@@ -299,8 +284,7 @@ async function metadata(serve: ServeDeps, deps: AppDeps, name: string,
     name,
     versions: (wanted ? [version] : versions).map(String),
     platform: 'tensorflowjs_layers',
-    inputs: inputsMeta(loaded),
-    outputs: outputsMeta(loaded),
+    ...signatureMeta(loaded),
   }))
 }
 

@@ -8,7 +8,9 @@ import type { VersionWanted } from '../../serving/resolve-version.ts'
 import {
   predictInstances, withModel, type ServeDeps,
 } from '../../serving/serve-predict.ts'
-import { INPUT_NAME, columnsOf } from '../../serving/signature.ts'
+import {
+  INPUT_NAME, columnsOf, signatureOf, type TensorSignature,
+} from '../../serving/signature.ts'
 import type { AppDeps } from '../app.ts'
 import { acceptAnyContentType, protocolErrorHandler } from '../error-handler.ts'
 import { serveDeps } from './models.ts'
@@ -17,6 +19,7 @@ import { serveDeps } from './models.ts'
 //   POST /v1/models/{name}:predict
 //   POST /v1/models/{name}/versions/{v}:predict
 //   POST /v1/models/{name}/labels/{label}:predict   (a label is an alias)
+//   GET  /v1/models/{name}[/versions/{v}|/labels/{label}]/metadata
 // Its model status is GET /v1/models/{name}, which tensorq's own answer
 // includes (model_version_status). The verb follows a colon in the last
 // path segment, so these routes take that segment whole and split it.
@@ -35,8 +38,69 @@ const Answer = Type.Object({
 
 const TfError = Type.Object({ error: Type.String() })
 
+const TensorInfo = Type.Object({
+  dtype: Type.String(),
+  tensor_shape: Type.Object({
+    dim: Type.Array(Type.Object({ size: Type.String(), name: Type.String() })),
+    unknown_rank: Type.Boolean(),
+  }),
+  name: Type.String(),
+})
+
+const Metadata = Type.Object({
+  model_spec: Type.Object({
+    name: Type.String(),
+    signature_name: Type.String(),
+    version: Type.String(),
+  }),
+  metadata: Type.Object({
+    signature_def: Type.Object({
+      signature_def: Type.Record(Type.String(), Type.Object({
+        inputs: Type.Record(Type.String(), TensorInfo),
+        outputs: Type.Record(Type.String(), TensorInfo),
+        method_name: Type.String(),
+      })),
+    }),
+  }),
+}, { description: 'TensorFlow Serving\'s model metadata: the one ' +
+  'signature, serving_default, that :predict runs.' })
+
+/** Tensors as a TensorFlow SignatureDef lists them, keyed by name. */
+function tensorInfos(list: TensorSignature[]) {
+  return Object.fromEntries(list.map((t) => [t.name, {
+    dtype: t.kind === 'string' ? 'DT_STRING' : 'DT_FLOAT',
+    tensor_shape: { dim: t.shape.map((size) => ({ size: String(size),
+      name: '' })), unknown_rank: false },
+    name: t.name,
+  }]))
+}
+
+async function tfMetadata(serve: ServeDeps, deps: AppDeps, name: string,
+  wanted: VersionWanted) {
+  const version = await deps.resolver.resolve(name, wanted)
+  return withModel(serve, name, version, async (loaded) => {
+    const outputShape = loaded.model.outputs[0].shape.slice(1) as number[]
+    const { inputs, outputs } = signatureOf(loaded.manifest, outputShape)
+    return {
+      model_spec: { name, signature_name: '', version: String(version) },
+      metadata: { signature_def: { signature_def: { serving_default: {
+        inputs: tensorInfos(inputs),
+        outputs: tensorInfos(outputs),
+        method_name: 'tensorflow/serving/predict',
+      } } } },
+    }
+  })
+}
+
 function bad(message: string, path: string) {
   return withDetails(new errors.RequestInvalid(message), { path })
+}
+
+function versionNumber(v: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(v)) {
+    throw bad(`${v} is not a version number`, 'params.version')
+  }
+  return Number(v)
 }
 
 /** Splits `name:predict`; only predict is served. */
@@ -159,11 +223,8 @@ export const tfServingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         Type.Object({ name: Type.String(), target: Type.String() })),
     }, async (request) => {
       const v = verbOf(request.params.target, 'params.target')
-      if (!/^[1-9][0-9]{0,8}$/.test(v)) {
-        throw bad(`${v} is not a version number`, 'params.version')
-      }
       return tfPredict(serve, deps, request.params.name,
-        { version: Number(v) }, request.body)
+        { version: versionNumber(v) }, request.body)
     })
 
     app.post('/v1/models/:name/labels/:target', {
@@ -175,4 +236,29 @@ export const tfServingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       return tfPredict(serve, deps, request.params.name, { alias },
         request.body)
     })
+
+    const metadataSchema = <P extends TSchema>(summary: string, params: P) => ({
+      tags: ['tensorflow-serving'],
+      summary,
+      params,
+      response: { 200: Metadata, 400: TfError, 404: TfError },
+    })
+
+    app.get('/v1/models/:name/metadata', {
+      schema: metadataSchema('TensorFlow Serving model metadata',
+        Type.Object({ name: Type.String() })),
+    }, async (request) => tfMetadata(serve, deps, request.params.name, {}))
+
+    app.get('/v1/models/:name/versions/:version/metadata', {
+      schema: metadataSchema('TensorFlow Serving metadata of a version',
+        Type.Object({ name: Type.String(), version: Type.String() })),
+    }, async (request) => tfMetadata(serve, deps, request.params.name,
+      { version: versionNumber(request.params.version) }))
+
+    app.get('/v1/models/:name/labels/:label/metadata', {
+      schema: metadataSchema('TensorFlow Serving metadata of a label ' +
+        '(an alias)', Type.Object({ name: Type.String(),
+        label: Type.String() })),
+    }, async (request) => tfMetadata(serve, deps, request.params.name,
+      { alias: request.params.label }))
   }
