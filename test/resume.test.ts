@@ -68,6 +68,10 @@ test('kill -9 mid-training: another worker resumes from a checkpoint', async (t)
   assert.deepEqual(done.history.map((r: any) => r.epoch),
     Array.from({ length: 12 }, (_, i) => i + 1))
   assert.ok(done.attempts >= 2, `attempts ${done.attempts}`)
+  // The second worker's log lines name one attempt, the record's.
+  const started = second.logs.find((l) => l.msg === 'training started')
+  assert.equal(started?.attempt, resumed.attempt)
+  assert.equal(resumed.attempt, done.attempts)
   assert.equal(first.logs.filter((l) => l.msg === 'job stalled').length, 0)
 
   const model = await call('GET', '/v1/models/resumed')

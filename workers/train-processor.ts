@@ -322,7 +322,7 @@ async function train(
     const resumed = await restoreCheckpoint(deps.store, job.id!, model)
     if (resumed) {
       history.push(...resumed.history)
-      log.info({ epoch: resumed.epoch, attempt: job.attemptsStarted },
+      log.info({ epoch: resumed.epoch, attempt: attemptOf(job) },
         'resumed from checkpoint')
     }
 
@@ -353,10 +353,18 @@ async function finish(job: TrainingJob, history: HistoryRow[],
     ...record,
     ...patch,
     state: cancelled ? 'cancelled' : patch.error ? 'failed' : 'completed',
-    // A job taken from a dead worker starts again without failing first.
-    attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1),
+    attempts: attemptOf(job),
     finishedAt: new Date().toISOString(),
   })
+}
+
+/**
+ * Which attempt this is, counting starts: a job taken from a dead worker
+ * starts again without failing first, so attemptsMade (failures) alone
+ * would call a resumed run attempt 1 again.
+ */
+function attemptOf(job: TrainingJob): number {
+  return Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1)
 }
 
 function outcomeOf(code: string, last: boolean): Outcome {
@@ -374,7 +382,7 @@ function outcomeOf(code: string, last: boolean): Outcome {
 export function createTrainProcessor(deps: ProcessorDeps) {
   return async (job: TrainingJob, token?: string): Promise<TrainingResult> => {
     const log = deps.log.child({ jobId: job.id, queue: job.queueName })
-    log.info({ model: job.data.model, attempt: job.attemptsMade + 1 },
+    log.info({ model: job.data.model, attempt: attemptOf(job) },
       'training started')
 
     const history: HistoryRow[] = []
