@@ -13,21 +13,28 @@
 // /usr/bin/python3; the bench installs nothing and says so when it cannot
 // import torch), with OPENBLAS_NUM_THREADS=1 and with OpenBLAS's default
 // threads; where the time of a native training step goes; a job through
-// the service against raw model.fit on the same engine; and two jobs in a
+// the service against raw model.fit on the same engine, alternated over
+// rounds, in one process and across fresh processes; and two jobs in a
 // pool of two worker processes against one job alone.
 //
-//   npm run bench:train   (BENCH_SAMPLES digits per run, 8192 by default)
+//   npm run bench:train   (BENCH_SAMPLES digits per run, 8192 by default;
+//                          BENCH_SERVICE_ROUNDS job/raw pairs, 5)
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import {
   getKernel, registerKernel, unregisterKernel, type KernelConfig,
 } from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { pino } from 'pino'
 import { mnistSplit } from '../scripts/mnist-split.ts'
-import { makeOptimizer } from '../src/spec/build-model.ts'
+import { loadConfig } from '../src/config.ts'
+import {
+  buildModel, compileModel, makeOptimizer,
+} from '../src/spec/build-model.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
 import { nativeAddon } from '../src/tf/native-kernels/addon.ts'
 import { LSTM_KERNELS } from '../src/tf/native-kernels/lstm.ts'
@@ -36,6 +43,8 @@ import {
   cleanUp, eventually, startTestApi, startTestWorker, testEnv,
   type TestWorker,
 } from '../test/helpers/harness.ts'
+import { startWorker } from '../workers/worker.ts'
+import { SERVICE_BATCH, SERVICE_MLP } from './service-mlp.ts'
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 8192)
 // The LSTM and CNN are slower: fewer digits keep the run short.
@@ -138,7 +147,9 @@ function samplesFor(kind: Model, engine: Engine): number {
 function data(kind: Model, samples: number): [tf.Tensor, tf.Tensor] {
   const x = tf.tensor(pixels.subarray(0, samples * 784),
     [samples, ...SHAPES[kind]])
-  const y = tf.oneHot(tf.tensor1d(labelIds.slice(0, samples), 'int32'), 10)
+  // Float, as a job's labels are: int32 ones cost a cast every batch.
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labelIds.slice(0, samples),
+    'int32'), 10).toFloat())
   return [x, y]
 }
 
@@ -287,10 +298,9 @@ for (const kind of ['mlp', 'lstm', 'cnn'] as Model[]) {
 const rows = train.map((d) => ({ x: d.pixels, y: d.label }))
 
 // A job's worker process starts cold: its first epochs ran 1.5× longer
-// than its last (JIT, heap growth), while raw model.fit here runs in a
-// process warmed by everything above. Both are timed by the median epoch
-// of the second half of SERVICE_EPOCHS: on this shared machine single
-// epochs vary by a third, both ways.
+// than its last (JIT, heap growth). A job and raw model.fit are both
+// timed by the median epoch of the second half of SERVICE_EPOCHS: on this
+// shared machine single epochs vary by a third, both ways.
 const SERVICE_EPOCHS = 12
 
 /** Samples/s of the median epoch in the second half of those at `ends`. */
@@ -331,11 +341,8 @@ async function throughService(epochs: number, processes: number,
     const ids: string[] = []
     for (let i = 0; i < jobs; i++) {
       ids.push((await post('/v1/jobs', { model: `mlp-${i}`, dataset,
-        spec: { layers: [{ type: 'dense', units: 128, activation: 'relu' },
-          { type: 'dense', units: 64, activation: 'relu' },
-          { type: 'dense', units: 10, activation: 'softmax' }],
-        loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
-        training: { epochs, batchSize: 256, shuffle: false } })).id)
+        spec: SERVICE_MLP,
+        training: { epochs, batchSize: SERVICE_BATCH, shuffle: false } })).id)
     }
     await eventually(async () => {
       for (const id of ids) {
@@ -359,27 +366,124 @@ async function throughService(epochs: number, processes: number,
   }
 }
 
-/** Raw model.fit of the same MLP, timed as the job is (steadyRate). */
-async function rawFit(epochs: number): Promise<number> {
-  const model = build('mlp')
-  const [x, y] = data('mlp', SAMPLES)
+/**
+ * Raw model.fit of the same MLP in a fresh process (bench/raw-fit.ts),
+ * timed as the job is (steadyRate), with the BLAS threads a pool of one
+ * worker process gives its worker.
+ */
+function rawFit(epochs: number): number {
+  const engine = engines[0] === 'native' ? 'native' : 'wasm'
+  const script = fileURLToPath(new URL('./raw-fit.ts', import.meta.url))
+  const run = spawnSync(process.execPath, ['--import', 'tsx', script, engine,
+    String(SAMPLES), String(epochs)], { encoding: 'utf8', env: {
+    ...process.env, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ??
+      String(availableParallelism()) } })
+  if (run.status !== 0) throw new Error(`raw fit failed: ${run.stderr}`)
+  return steadyRate(JSON.parse(run.stdout) as number[])
+}
+
+/** Samples/s of raw model.fit of the service's MLP in this process. */
+async function rawFitHere(x: tf.Tensor, y: tf.Tensor): Promise<number> {
+  const model = buildModel(SERVICE_MLP, [784])
+  compileModel(model, SERVICE_MLP)
   const ends: number[] = []
-  await model.fit(x, y, { batchSize: 256, epochs, verbose: 0,
-    shuffle: false, callbacks: { onEpochEnd: async () => {
+  await model.fit(x, y, { batchSize: SERVICE_BATCH, epochs: SERVICE_EPOCHS,
+    verbose: 0, shuffle: false, callbacks: { onEpochEnd: async () => {
       ends.push(Date.now())
     } } })
   model.optimizer.dispose()
   model.dispose()
-  tf.dispose([x, y])
   return steadyRate(ends)
 }
 
+/**
+ * Pairs of [raw, job] samples/s: raw model.fit in this process, then the
+ * same model as a job through the api and a BullMQ worker (startWorker,
+ * real Redis) also running in this process, `rounds` times over. Same
+ * process, warmed alike, each pair a minute apart at most: what is left
+ * between them is what the service does around model.fit (callbacks,
+ * checkpoints, progress and log writes, Redis), not a process's start.
+ */
+async function serviceInProcess(rounds: number):
+  Promise<Array<[number, number]>> {
+  const engine = engines[0] === 'native' ? 'native' : 'wasm'
+  const env = testEnv({ TENSORQ_BACKEND: engine })
+  const logs: Array<Record<string, unknown>> = []
+  const sink = new Writable({ write(chunk, _encoding, done) {
+    for (const line of String(chunk).split('\n')) {
+      if (line) logs.push(JSON.parse(line) as Record<string, unknown>)
+    }
+    done()
+  } })
+  const api = await startTestApi(env)
+  const worker = await startWorker(loadConfig(env),
+    pino({ level: 'info' }, sink))
+  const [x, y] = data('mlp', SAMPLES)
+  try {
+    const created = await api.app.inject({ method: 'POST',
+      url: '/v1/datasets', payload: { name: 'mnist', rows } })
+    const dataset = created.json().id
+    const pairs: Array<[number, number]> = []
+    for (let round = 0; round < rounds; round++) {
+      const raw = await rawFitHere(x, y)
+      const queued = await api.app.inject({ method: 'POST', url: '/v1/jobs',
+        payload: { model: 'mlp', dataset, spec: SERVICE_MLP, training: {
+          epochs: SERVICE_EPOCHS, batchSize: SERVICE_BATCH,
+          shuffle: false } } })
+      const id = queued.json().id
+      // Read from the worker's log, not polled through the api: polling
+      // would put load on the machine that raw fit does not have.
+      const mine = () => logs.filter((l) => l.jobId === id)
+      await eventually(async () => mine().some((l) =>
+        l.msg === 'job completed' || l.msg === 'job failed') || undefined,
+      600_000, 'the job')
+      const times = mine().filter((l) => l.msg === 'epoch finished')
+        .map((l) => l.time as number)
+      if (times.length !== SERVICE_EPOCHS) throw new Error(`job ${id} failed`)
+      pairs.push([raw, steadyRate(times)])
+    }
+    return pairs
+  } finally {
+    tf.dispose([x, y])
+    await worker.close()
+    await api.close()
+    await cleanUp(env)
+  }
+}
+
+function printPairs(title: string, pairs: Array<[number, number]>): number {
+  console.log(title)
+  for (const [raw, job] of pairs) {
+    console.log(`  raw ${raw.toFixed(0)}, job ${job.toFixed(0)}: ` +
+      `${(job / raw).toFixed(2)}×`)
+  }
+  const ratios = pairs.map(([raw, job]) => job / raw).sort((a, b) => a - b)
+  const median = ratios[Math.floor(ratios.length / 2)]
+  console.log(`  median ratio ${median.toFixed(2)}×`)
+  return median
+}
+
 await useEngine(engines[0])
-const raw = await rawFit(SERVICE_EPOCHS)
-const job = await throughService(SERVICE_EPOCHS, 1, 1)
-console.log(`\nMLP, batch 256, ${SAMPLES} digits, ${engines[0]}: raw ` +
-  `model.fit ${raw.toFixed(0)} samples/s; one job through the service ` +
-  `${job.toFixed(0)} samples/s (${(job / raw).toFixed(2)}×)`)
+const SERVICE_ROUNDS = Number(process.env.BENCH_SERVICE_ROUNDS ?? 5)
+const what = `MLP, batch ${SERVICE_BATCH}, ${SAMPLES} digits, ${engines[0]}`
+printPairs(`\n${what}, ${SERVICE_ROUNDS} rounds in this process: raw ` +
+  'model.fit, then one job through the api and a worker (samples/s):',
+await serviceInProcess(SERVICE_ROUNDS))
+
+// The same across processes: a fresh worker process for the job, and a
+// fresh one for raw fit. Both start cold, and each pair is measured
+// minutes apart, so this one moves more between runs.
+const crossRounds = Math.max(1, Math.ceil(SERVICE_ROUNDS / 2))
+const pairs: Array<[number, number]> = []
+for (let round = 0; round < crossRounds; round++) {
+  pairs.push([rawFit(SERVICE_EPOCHS),
+    await throughService(SERVICE_EPOCHS, 1, 1)])
+}
+printPairs(`${what}, ${crossRounds} rounds across processes: raw ` +
+  'model.fit in a fresh process, then one job in a fresh worker process ' +
+  '(samples/s):', pairs)
+const job = pairs.map(([, j]) => j).sort((a, b) => a - b)[
+  Math.floor(crossRounds / 2)]
 
 const pooled = await throughService(SERVICE_EPOCHS, 2, 2)
 console.log(`Two such jobs in a pool of two worker processes (one BLAS ` +
