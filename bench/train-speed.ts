@@ -344,13 +344,16 @@ async function throughService(epochs: number, processes: number,
         spec: SERVICE_MLP,
         training: { epochs, batchSize: SERVICE_BATCH, shuffle: false } })).id)
     }
-    await eventually(async () => {
-      for (const id of ids) {
-        const res = await api.app.inject(`/v1/jobs/${id}`)
-        if (res.json().state !== 'completed') return undefined
-      }
-      return true
-    }, 600_000, 'the jobs')
+    // Read from the workers' logs, not polled through the api, as in
+    // serviceInProcess.
+    const ended = (id: string) => logs.some((l) => l.jobId === id &&
+      (l.msg === 'job completed' || l.msg === 'job failed'))
+    await eventually(async () => ids.every(ended) || undefined, 600_000,
+      'the jobs')
+    for (const id of ids) {
+      const res = await api.app.inject(`/v1/jobs/${id}`)
+      if (res.json().state !== 'completed') throw new Error(`job ${id} failed`)
+    }
 
     let total = 0
     for (const id of ids) {
