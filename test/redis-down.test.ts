@@ -45,6 +45,34 @@ describe('while Redis is away the api answers 503 at once', () => {
     assert.equal(other.statusCode, 503)
   })
 
+  test('metrics answer at once, without the queue counts', { timeout: 10_000 },
+    async () => {
+    const started = Date.now()
+    const res = await api.app.inject({ method: 'GET', url: '/metrics' })
+    assert.equal(res.statusCode, 200)
+    assert.match(res.body, /tensorq_http_requests_total/)
+    assert.doesNotMatch(res.body, /tensorq_queue_jobs\{/)
+    assert.ok(Date.now() - started < 2000)
+  })
+
+  test('a finished job\'s event stream ends with its stored record',
+    { timeout: 15_000 }, async () => {
+    const id = randomUUID()
+    await saveJobRecord(openStore(env.TENSORQ_STORE), {
+      id, state: 'completed', model: 'm', dataset: 'd', attempts: 1,
+      history: [{ epoch: 1, loss: 0.5 }], result: { model: 'm', version: 1 },
+      createdAt: new Date().toISOString(),
+    })
+    // Over real HTTP: an event stream is a long answer, which inject would
+    // wait out, and hang on, if the stream did not end.
+    const url = await api.app.listen({ port: 0, host: '127.0.0.1' })
+    const res = await fetch(`${url}/v1/jobs/${id}/events`,
+      { signal: AbortSignal.timeout(10_000) })
+    const text = await res.text()
+    assert.match(text, /event: epoch/)
+    assert.match(text, /event: completed/)
+  })
+
   test('queueing a job is a 503 with a code, not a hang', async () => {
     const upload = await api.app.inject({
       method: 'POST', url: '/v1/datasets',

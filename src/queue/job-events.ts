@@ -20,6 +20,9 @@ const FINAL = new Set(['completed', 'failed', 'cancelled'])
 /** Re-read even without an event: events are a nudge, not the truth. */
 const POLL_MS = 2000
 
+/** How long close() waits for BullMQ's subscription to close. */
+const CLOSE_WAIT_MS = 2000
+
 /**
  * Follows jobs for the api's event streams. BullMQ's queue events (one
  * subscription per api process) only wake a follower; what it sends comes
@@ -32,8 +35,9 @@ export class JobEvents {
   readonly #log: Logger
   readonly #readJob: ReadJob
   readonly #wake = new Map<string, Set<() => void>>()
-  #events: Promise<QueueEvents> | undefined
+  #events: QueueEvents | undefined
   #connection: Redis | undefined
+  #closing = false
 
   constructor(opts: { url: string; prefix: string; log: Logger;
     readJob: ReadJob }) {
@@ -43,12 +47,21 @@ export class JobEvents {
     this.#readJob = opts.readJob
   }
 
-  #start(): Promise<QueueEvents> {
-    this.#events ??= (async () => {
-      // Ours to disconnect: BullMQ leaves a connection it was given open.
-      this.#connection = connectRedis(this.#url, true)
+  // Not awaited by followers: with Redis away the subscription would never
+  // be ready, and a follower reads the job's record every POLL_MS anyway
+  // (a finished one from the store), so it still sends and ends. BullMQ's
+  // subscription is made once our connection is up: made before, its close
+  // would wait for a handshake that may never come.
+  #start(): void {
+    if (this.#connection) return
+    // Ours to disconnect: BullMQ leaves a connection it was given open.
+    const connection = connectRedis(this.#url, true)
+    this.#connection = connection
+    logRedisErrors(connection, this.#log, 'job events')
+    connection.once('ready', () => {
+      if (this.#closing) return
       const events = new QueueEvents(TRAINING_QUEUE, {
-        connection: this.#connection,
+        connection,
         prefix: this.#prefix,
       })
       logRedisErrors(events, this.#log, 'job events')
@@ -57,10 +70,8 @@ export class JobEvents {
           for (const wake of this.#wake.get(jobId) ?? []) wake()
         })
       }
-      await events.waitUntilReady()
-      return events
-    })()
-    return this.#events
+      this.#events = events
+    })
   }
 
   /**
@@ -69,7 +80,7 @@ export class JobEvents {
    */
   async follow(id: string, send: (event: JobEvent) => void,
     signal: AbortSignal): Promise<void> {
-    await this.#start()
+    this.#start()
     let sentEpochs = 0
     let sentProgress = -1
     let done = false
@@ -122,9 +133,19 @@ export class JobEvents {
   }
 
   async close(): Promise<void> {
-    if (!this.#events) return
-    const events = await this.#events.catch(() => undefined)
-    await events?.close()
+    this.#closing = true
+    if (this.#events) {
+      // Redis may have gone away since: BullMQ's close then waits for it.
+      let timer: NodeJS.Timeout | undefined
+      const closed = await Promise.race([
+        this.#events.close().then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS)
+        }),
+      ]).catch(() => false)
+      clearTimeout(timer)
+      if (!closed) this.#log.warn('job events: closed without Redis')
+    }
     this.#connection?.disconnect()
   }
 }

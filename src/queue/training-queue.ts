@@ -75,6 +75,14 @@ export class TrainingQueue {
     }
   }
 
+  /**
+   * The queue's job counts by state; fails at once while Redis is away
+   * (BullMQ itself would wait for the connection).
+   */
+  counts(): Promise<Record<string, number>> {
+    return this.#redis(() => this.queue.getJobCounts())
+  }
+
   /** Queues a job and returns its record (state `queued`). */
   enqueue(data: Omit<TrainingJobData, 'createdAt'>): Promise<JobRecord> {
     return this.#redis(() => this.#enqueue(data))

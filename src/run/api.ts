@@ -38,7 +38,7 @@ export async function createApi(config: Config, log: Logger):
     store,
     attempts: config.JOB_ATTEMPTS,
   })
-  const metrics = new ApiMetrics(() => queue.queue.getJobCounts())
+  const metrics = new ApiMetrics(() => queue.counts())
   const cache = new ModelCache({ store, maxBytes: config.MODEL_CACHE_BYTES,
     log, counts: metrics.cacheCounts() })
   const batcher = new PredictBatcher({ maxRows: config.BATCH_MAX_SIZE,
