@@ -1721,6 +1721,8 @@ export interface paths {
                             classes?: string[];
                             targetShape?: number[];
                             featureNames?: string[];
+                            /** @description How predict turns raw rows into the model's input (a CSV's per-column mean and std, category values), as its dataset had it; what a client that loads model.json itself must apply. */
+                            preprocessing: unknown;
                             /** @description Graph models: predict takes node numbers below `nodes`. */
                             graph?: {
                                 nodes: number;

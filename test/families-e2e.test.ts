@@ -204,6 +204,14 @@ describe('every family trains through the API', () => {
     assert.equal(outside.status, 400)
     assert.equal(outside.body.details.path, 'nodes[1]')
     assert.match(outside.body.message, /node 300 does not exist/)
+    // The protocol routes cannot name nodes: their metadata, predict and
+    // infer all say so, rather than describe an input they refuse.
+    for (const url of ['/v1/models/communities/metadata',
+      '/v2/models/communities']) {
+      const refused = await call('GET', url)
+      assert.equal(refused.status, 400, url)
+      assert.match(refused.body.error, /a graph model; use POST/, url)
+    }
     const notGraph = await call('POST', '/v1/models/mlp/predict',
       { nodes: [0] })
     assert.equal(notGraph.status, 400)

@@ -91,6 +91,10 @@ test('TensorFlow Serving: row and columnar bodies, named or not', async () => {
 
 test('TensorFlow Serving: a table model by columns', async () => {
   await models()
+  // What a client that loads model.json itself must apply to raw rows.
+  const stored = (await inject('GET', '/v1/models/iris/versions/1')).body
+  assert.equal(stored.preprocessing.kind, 'table')
+  assert.equal(stored.preprocessing.features.length, 4)
   const flowers = [
     { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
     { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 },
@@ -126,8 +130,9 @@ test('TensorFlow Serving: model metadata, as its GetModelMetadata answers', asyn
   assert.deepEqual(signature.inputs.input, { dtype: 'DT_FLOAT', name: 'input',
     tensor_shape: { dim: [{ size: '-1', name: '' }, { size: '3', name: '' }],
       unknown_rank: false } })
-  assert.deepEqual(Object.keys(signature.outputs), ['output', 'class'])
-  assert.equal(signature.outputs.class.dtype, 'DT_STRING')
+  // What :predict answers: the output alone, no class names.
+  assert.deepEqual(Object.keys(signature.outputs), ['output'])
+  assert.equal(signature.outputs.output.tensor_shape.dim[1].size, '3')
 
   for (const url of ['/v1/models/dense3/versions/1/metadata',
     '/v1/models/dense3/labels/latest/metadata']) {
@@ -169,6 +174,19 @@ test('bodies come as JSON whatever their Content-Type, as curl -d sends', async 
     headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   assert.equal(broken.statusCode, 400)
   assert.match(broken.json().error, /JSON/)
+})
+
+test('TensorFlow Serving: a signature other than serving_default is a 400', async () => {
+  await models()
+  for (const name of ['', 'serving_default']) {
+    const res = await inject('POST', '/v1/models/dense3:predict',
+      { signature_name: name, instances: rows })
+    assert.equal(res.status, 200, name)
+  }
+  const other = await inject('POST', '/v1/models/dense3:predict',
+    { signature_name: 'other', instances: rows })
+  assert.equal(other.status, 400)
+  assert.match(other.body.error, /no signature "other"/)
 })
 
 test('TensorFlow Serving errors are { error }', async () => {

@@ -33,8 +33,10 @@ function fromValidation(err: FastifyError): TqError {
 // Fastify's own errors (body parsing, limits) map onto the catalogue so
 // that clients see TQ_ERR_ codes only.
 const FASTIFY: Record<string, (err: FastifyError) => TqError> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: (e) =>
-    new errors.RequestMalformedJson(`the body is not valid JSON: ${e.message}`),
+  // Fastify's own text says the Content-Type was application/json, which
+  // is wrong where a route reads any body as JSON (the protocol routes).
+  FST_ERR_CTP_INVALID_JSON_BODY: () =>
+    new errors.RequestMalformedJson('the body is not valid JSON'),
   FST_ERR_CTP_EMPTY_JSON_BODY: () =>
     new errors.RequestInvalid('the body is empty; a JSON object was expected'),
   FST_ERR_CTP_BODY_TOO_LARGE: () =>

@@ -1,3 +1,4 @@
+import { errors, withDetails } from '../errors.ts'
 import type { ModelManifest } from './model-registry.ts'
 
 /**
@@ -44,4 +45,15 @@ export function signatureOf(manifest: ModelManifest, outputShape: number[]):
     outputs.push({ name: CLASS_OUTPUT_NAME, kind: 'string', shape: [-1] })
   }
   return { inputs, outputs }
+}
+
+/**
+ * Refuses a graph model on the protocol routes, naming `path`: its input
+ * is nodes of its graph, which their bodies cannot name.
+ */
+export function refuseGraphModel(manifest: ModelManifest, name: string,
+  path: string): void {
+  if (!manifest.graph) return
+  throw withDetails(new errors.RequestInvalid(`${name} is a graph model; ` +
+    `use POST /v1/models/${name}/predict with nodes`), { path })
 }

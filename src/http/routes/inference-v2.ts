@@ -9,8 +9,8 @@ import {
   predictInstances, withModel, type ServeDeps,
 } from '../../serving/serve-predict.ts'
 import {
-  CLASS_OUTPUT_NAME, INPUT_NAME, OUTPUT_NAME, columnsOf, signatureOf,
-  type TensorSignature,
+  CLASS_OUTPUT_NAME, INPUT_NAME, OUTPUT_NAME, columnsOf, refuseGraphModel,
+  signatureOf, type TensorSignature,
 } from '../../serving/signature.ts'
 import { VERSION, type AppDeps } from '../app.ts'
 import {
@@ -237,10 +237,7 @@ async function infer(serve: ServeDeps, deps: AppDeps, name: string,
   wanted: VersionWanted, body: typeof InferBody.static) {
   const version = await deps.resolver.resolve(name, wanted)
   return withModel(serve, name, version, async (loaded) => {
-    if (loaded.manifest.graph) {
-      throw bad(`${name} is a graph model; use POST /v1/models/${name}/` +
-        'predict with nodes', 'inputs')
-    }
+    refuseGraphModel(loaded.manifest, name, 'inputs')
     const columns = columnsOf(loaded.manifest)
     const rows = columns ? tableRows(columns, body.inputs)
       : tensorRows(loaded, body.inputs)
@@ -280,12 +277,15 @@ async function metadata(serve: ServeDeps, deps: AppDeps, name: string,
   wanted: VersionWanted | undefined) {
   const versions = await versionsOf(deps.store, name)
   const version = await deps.resolver.resolve(name, wanted ?? {})
-  return withModel(serve, name, version, async (loaded) => ({
-    name,
-    versions: (wanted ? [version] : versions).map(String),
-    platform: 'tensorflowjs_layers',
-    ...signatureMeta(loaded),
-  }))
+  return withModel(serve, name, version, async (loaded) => {
+    refuseGraphModel(loaded.manifest, name, 'params.name')
+    return {
+      name,
+      versions: (wanted ? [version] : versions).map(String),
+      platform: 'tensorflowjs_layers',
+      ...signatureMeta(loaded),
+    }
+  })
 }
 
 type InferAnswer = Awaited<ReturnType<typeof infer>>

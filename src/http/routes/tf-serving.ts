@@ -9,7 +9,8 @@ import {
   predictInstances, withModel, type ServeDeps,
 } from '../../serving/serve-predict.ts'
 import {
-  INPUT_NAME, columnsOf, signatureOf, type TensorSignature,
+  INPUT_NAME, OUTPUT_NAME, columnsOf, refuseGraphModel, signatureOf,
+  type TensorSignature,
 } from '../../serving/signature.ts'
 import type { AppDeps } from '../app.ts'
 import { acceptAnyContentType, protocolErrorHandler } from '../error-handler.ts'
@@ -75,17 +76,22 @@ function tensorInfos(list: TensorSignature[]) {
   }]))
 }
 
+/** TensorFlow Serving's one signature here, under both its names. */
+const SIGNATURES = ['', 'serving_default']
+
 async function tfMetadata(serve: ServeDeps, deps: AppDeps, name: string,
   wanted: VersionWanted) {
   const version = await deps.resolver.resolve(name, wanted)
   return withModel(serve, name, version, async (loaded) => {
+    refuseGraphModel(loaded.manifest, name, 'params.name')
     const outputShape = loaded.model.outputs[0].shape.slice(1) as number[]
     const { inputs, outputs } = signatureOf(loaded.manifest, outputShape)
     return {
       model_spec: { name, signature_name: '', version: String(version) },
       metadata: { signature_def: { signature_def: { serving_default: {
         inputs: tensorInfos(inputs),
-        outputs: tensorInfos(outputs),
+        // :predict answers the output alone; v2's infer also the class.
+        outputs: tensorInfos(outputs.filter((o) => o.name === OUTPUT_NAME)),
         method_name: 'tensorflow/serving/predict',
       } } } },
     }
@@ -176,12 +182,13 @@ async function tfPredict(serve: ServeDeps, deps: AppDeps, name: string,
   if ((body.instances === undefined) === (body.inputs === undefined)) {
     throw bad('send either instances (rows) or inputs (columns)', 'body')
   }
+  if (!SIGNATURES.includes(body.signature_name ?? '')) {
+    throw bad(`no signature ${JSON.stringify(body.signature_name)}; ` +
+      'tensorq models have one, serving_default', 'signature_name')
+  }
   const version = await deps.resolver.resolve(name, wanted)
   return withModel(serve, name, version, async (loaded) => {
-    if (loaded.manifest.graph) {
-      throw bad(`${name} is a graph model; use POST /v1/models/${name}/` +
-        'predict with nodes', 'instances')
-    }
+    refuseGraphModel(loaded.manifest, name, 'instances')
     const columnar = body.inputs !== undefined
     const rows = columnar ? rowsOfInputs(loaded, body.inputs)
       : rowsOfInstances(loaded, body.instances!)

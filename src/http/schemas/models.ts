@@ -67,6 +67,10 @@ export const ManifestSchema = Type.Object({
   classes: Type.Optional(Type.Array(Type.String())),
   targetShape: Type.Optional(Type.Array(Type.Integer())),
   featureNames: Type.Optional(Type.Array(Type.String())),
+  preprocessing: Type.Any({ description: 'How predict turns raw rows into ' +
+    'the model\'s input (a CSV\'s per-column mean and std, category ' +
+    'values), as its dataset had it; what a client that loads model.json ' +
+    'itself must apply.' }),
   graph: Type.Optional(Type.Object({ nodes: Type.Integer() }, {
     description: 'Graph models: predict takes node numbers below `nodes`.',
   })),
