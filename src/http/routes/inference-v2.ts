@@ -29,6 +29,21 @@ import { serveDeps } from './models.ts'
 const NUMERIC = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8',
   'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64']
 
+/** What each integer datatype holds; 64 bits as far as JSON is exact. */
+const INT_RANGES: Record<string, [number, number]> = {
+  UINT8: [0, 2 ** 8 - 1],
+  UINT16: [0, 2 ** 16 - 1],
+  UINT32: [0, 2 ** 32 - 1],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+  INT8: [-(2 ** 7), 2 ** 7 - 1],
+  INT16: [-(2 ** 15), 2 ** 15 - 1],
+  INT32: [-(2 ** 31), 2 ** 31 - 1],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+}
+
+/** The largest finite half-precision value. */
+const FP16_MAX = 65504
+
 const TensorIn = Type.Object({
   name: Type.String(),
   shape: Type.Array(Type.Integer({ minimum: 0 })),
@@ -88,29 +103,35 @@ function bad(message: string, path: string) {
 }
 
 /**
- * The values of `data`, flat or nested as its shape, in row-major order;
- * undefined when it nests deeper than the shape or holds empty lists.
- * Iterative: a body nested thousands deep must not exhaust the stack.
+ * The values of `data` in row-major order: flat, or nested as the last
+ * dimensions of `shape` (every list as long as its dimension, the values
+ * all at one depth); undefined when it nests otherwise. Iterative: a body
+ * nested thousands deep must not exhaust the stack.
  */
-function flatten(data: unknown[], depth: number): unknown[] | undefined {
+function flatten(data: unknown[], shape: number[]): unknown[] | undefined {
   if (!data.some(Array.isArray)) return data
+
+  let depth = 1
+  for (let v: unknown = data[0]; Array.isArray(v); v = v[0]) depth++
+  const offset = shape.length - depth
+  if (offset < 0) return undefined
+
   const out: unknown[] = []
-  const stack: Array<[unknown[], number, number]> = [[data, 0, 1]]
+  const stack: Array<[unknown[], number, number]> = [[data, 0, 0]]
   while (stack.length > 0) {
     const top = stack[stack.length - 1]
     const [list, i, level] = top
+    if (i === 0 && list.length !== shape[offset + level]) return undefined
     if (i >= list.length) {
       stack.pop()
       continue
     }
     top[1] = i + 1
     const value = list[i]
-    if (!Array.isArray(value)) {
-      out.push(value)
-      continue
-    }
-    if (level >= depth || value.length === 0) return undefined
-    stack.push([value, 0, level + 1])
+    const leafLevel = level === depth - 1
+    if (Array.isArray(value) === leafLevel) return undefined
+    if (leafLevel) out.push(value)
+    else stack.push([value as unknown[], 0, level + 1])
   }
   return out
 }
@@ -138,10 +159,11 @@ function signatureMeta(loaded: LoadedModel) {
 
 /** Checks one tensor's shape against its data; returns the flat data. */
 function checkedData(tensor: Tensor, at: string): unknown[] {
-  const data = flatten(tensor.data, tensor.shape.length)
+  const data = flatten(tensor.data, tensor.shape)
   if (!data) {
-    throw bad(`${at}: data nests deeper than its shape ` +
-      `[${tensor.shape.join(', ')}], or holds an empty list`, `${at}.data`)
+    throw bad(`${at}: data nests otherwise than its shape ` +
+      `[${tensor.shape.join(', ')}]: send it flat, or as nested lists as ` +
+      'long as the dimensions they stand for', `${at}.data`)
   }
   const size = tensor.shape.reduce((a, b) => a * b, 1)
   if (data.length !== size) {
@@ -153,11 +175,15 @@ function checkedData(tensor: Tensor, at: string): unknown[] {
     throw bad(`${at}: datatype ${tensor.datatype} is not one of ` +
       `${NUMERIC.join(', ')}, BYTES`, `${at}.datatype`)
   }
+  const range = INT_RANGES[tensor.datatype]
   const fits = tensor.datatype === 'BOOL'
     ? (v: unknown) => typeof v === 'boolean' || v === 0 || v === 1
-    : tensor.datatype.includes('INT')
-      ? (v: unknown) => Number.isInteger(v)
-      : (v: unknown) => typeof v === 'number'
+    : range
+      ? (v: unknown) => Number.isInteger(v) && (v as number) >= range[0] &&
+        (v as number) <= range[1]
+      : tensor.datatype === 'FP16'
+        ? (v: unknown) => typeof v === 'number' && Math.abs(v) <= FP16_MAX
+        : (v: unknown) => typeof v === 'number'
   const wrong = data.findIndex((v) => !fits(v))
   if (wrong >= 0) {
     throw bad(`${at}: data[${wrong}] is not a ${tensor.datatype} value`,
