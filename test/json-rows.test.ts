@@ -80,6 +80,9 @@ test('values that overflow float32 are refused, not stored as Infinity', () => {
     /not a finite float32 number \(1e\+39\)/)
   rejects([{ x: [1], y: 0.5 }, { x: [2], y: 1e39 }], 'rows[1].y',
     /finite float32/)
+  // 1e400 parses to Infinity, which JSON would print as null.
+  rejects([{ x: [1], y: 0 }, { x: [Infinity], y: 1 }], 'rows[1].x[0]',
+    /not a finite float32 number \(Infinity\)/)
 })
 
 test('one class present is one class, whatever the indexes say', () => {

@@ -13,6 +13,11 @@ export function shorten(text: string, max = 200): string {
 
 /** A client's value for an error message, as JSON and cut short. */
 export function quote(value: unknown, max = 40): string {
+  // JSON has no Infinity or NaN (JSON.stringify says null): 1e400 in a
+  // body parses to Infinity, and the message should say so.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return String(value)
+  }
   let text: string
   try {
     text = JSON.stringify(value) ?? String(value)
