@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts'
 import { redisAnswers } from '../queue/connection.ts'
 import { startApi } from './api.ts'
 import { redisServerOnPath, startLocalRedis } from './local-redis.ts'
+import { stopChild } from './stop-child.ts'
 
 /** Raised when no Redis can be had; its message is the one line to print. */
 export class NoRedisError extends Error {}
@@ -31,20 +32,6 @@ function startWorkerProcess(log: Logger, closing: () => boolean):
     process.kill(process.pid, 'SIGTERM')
   })
   return child
-}
-
-function stop(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve()
-  }
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    child.kill('SIGTERM')
-  })
 }
 
 /**
@@ -75,16 +62,16 @@ export async function startDev(config: Config, log: Logger):
     api = await startApi(config, log)
   } catch (err) {
     closing = Promise.resolve()
-    await stop(worker, 15000)
-    if (redis) await stop(redis, 5000)
+    await stopChild(worker, 15000)
+    if (redis) await stopChild(redis, 5000)
     throw err
   }
 
   const close = () => {
     closing ??= (async () => {
       await api.close()
-      await stop(worker, 15000)
-      if (redis) await stop(redis, 5000)
+      await stopChild(worker, 15000)
+      if (redis) await stopChild(redis, 5000)
     })()
     return closing
   }

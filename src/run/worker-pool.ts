@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import type { Config } from '../config.ts'
 import type { Logger } from '../log.ts'
+import { stopChild } from './stop-child.ts'
 
 // tfjs trains on one JavaScript thread, and WASM cannot use threads in
 // Node, so one process trains on one core whatever the machine has. More
@@ -23,20 +24,6 @@ export function workerProcessCount(config: Config): number {
 export interface WorkerPool {
   pids(): number[]
   close(): Promise<void>
-}
-
-function stop(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve()
-  }
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    child.kill('SIGTERM')
-  })
 }
 
 /**
@@ -113,7 +100,7 @@ export function startWorkerPool(config: Config, log: Logger, count: number):
       closing ??= (async () => {
         for (const timer of timers) clearTimeout(timer)
         // Each hands its running jobs back to the queue before it exits.
-        await Promise.all(children.map((c) => c && stop(c, 15_000)))
+        await Promise.all(children.map((c) => c && stopChild(c, 15_000)))
       })()
       return closing
     },
