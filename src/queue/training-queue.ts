@@ -260,11 +260,25 @@ export class TrainingQueue {
     // disconnect right after turns it into a crash. So let it end first;
     // briefly, since Redis may be away.
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      this.queue.waitUntilReady(),
-      new Promise((resolve) => { timer = setTimeout(resolve, 2000) }),
-    ]).catch(() => undefined)
+    const ready = await Promise.race([
+      this.queue.waitUntilReady().then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), 2000)
+      }),
+    ]).catch(() => false)
     clearTimeout(timer)
+    if (!ready) {
+      // Still no Redis: end the connection while the queue listens, so
+      // that the handshake's failure reaches its error log now rather
+      // than nobody after close (a connect in flight ends a moment later).
+      const ended = new Promise((resolve) => {
+        this.#connection.once('end', resolve)
+        setTimeout(resolve, 200).unref()
+      })
+      this.#connection.disconnect()
+      await ended
+      await new Promise((resolve) => setImmediate(resolve))
+    }
     await this.queue.close()
   }
 }
