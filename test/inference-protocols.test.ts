@@ -158,8 +158,10 @@ test('bodies come as JSON whatever their Content-Type, as curl -d sends', async 
     { instances: rows })).body.predictions
   const infer = JSON.stringify({ inputs: [{ name: 'input', shape: [2, 3],
     datatype: 'FP32', data: rows.flat() }] })
+  // Those of dataset uploads too, which have parsers of their own.
   for (const type of ['application/x-www-form-urlencoded', 'text/plain',
-    undefined]) {
+    'text/csv', 'application/x-ndjson', 'application/zip',
+    'multipart/form-data; boundary=x', undefined]) {
     const headers: Record<string, string> = type ? { 'content-type': type } : {}
     const tf = await stack.api.app.inject({ method: 'POST', headers,
       url: '/v1/models/dense3:predict', payload: JSON.stringify({ instances: rows }) })

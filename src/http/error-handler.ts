@@ -162,10 +162,17 @@ export function protocolErrorHandler(
  */
 export function acceptAnyContentType(app: FastifyInstance): void {
   const json = app.getDefaultJsonParser('error', 'error')
+  // The dataset uploads' parsers would otherwise take these types first
+  // and hand the routes a string or a buffer.
+  app.removeContentTypeParser(UPLOAD_TYPES)
   app.addContentTypeParser('*', { parseAs: 'string' }, json)
-  app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'],
-    { parseAs: 'string' }, json)
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain',
+    ...UPLOAD_TYPES], { parseAs: 'string' }, json)
 }
+
+/** The Content-Types the app parses for dataset uploads (app.ts). */
+const UPLOAD_TYPES = ['text/csv', 'application/x-ndjson', 'application/ndjson',
+  'application/jsonl', 'application/zip', 'multipart/form-data']
 
 /** Answers requests that match no route with a catalogue 404. */
 export function notFoundHandler(
