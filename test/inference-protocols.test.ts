@@ -386,4 +386,26 @@ test('Open Inference Protocol v2: binary tensor data, in and out', async () => {
   assert.match(extra.json().error, /24 bytes follow/)
   const noLength = await send({ inputs: [input] }, data, 99999)
   assert.match(noLength.json().error, /inference-header-content-length/)
+
+  // Values given twice, a length that is not plain digits, and a header
+  // that poisons prototypes: each refused as a JSON body would be.
+  const twice = await send({ inputs: [{ ...input, data: rows.flat() }] }, data)
+  assert.equal(twice.statusCode, 400)
+  assert.match(twice.json().error, /not both/)
+  const json = JSON.stringify({ inputs: [input] })
+  const hex = await stack.api.app.inject({ method: 'POST',
+    url: '/v2/models/dense3/infer', headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': `0x${json.length.toString(16)}` },
+    payload: Buffer.concat([Buffer.from(json), data]) })
+  assert.equal(hex.statusCode, 400)
+  assert.match(hex.json().error, /inference-header-content-length/)
+  const poisoned = Buffer.from(json.replace('{', '{"__proto__": {"x": 1}, '))
+  const proto = await stack.api.app.inject({ method: 'POST',
+    url: '/v2/models/dense3/infer', headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(poisoned.length) },
+    payload: Buffer.concat([poisoned, data]) })
+  assert.equal(proto.statusCode, 400)
+  assert.match(proto.json().error, /not valid JSON/)
 })

@@ -1,3 +1,4 @@
+import sjson from 'secure-json-parse'
 import { errors, withDetails } from '../errors.ts'
 
 // The Open Inference Protocol's binary tensor data extension: a body of
@@ -38,14 +39,18 @@ interface BinaryTensor {
  */
 export function readBinaryRequest(body: Buffer, headerLength: unknown):
   unknown {
-  const length = Number(headerLength)
-  if (!Number.isInteger(length) || length < 0 || length > body.length) {
+  // Digits only: Number() would also take '0x6f', '1e2' or ' 111 '.
+  const length = /^[0-9]{1,10}$/.test(String(headerLength))
+    ? Number(headerLength) : NaN
+  if (!Number.isInteger(length) || length > body.length) {
     throw bad(`${HEADER_LENGTH} must be the byte length of the JSON ` +
       `header, at most the body's ${body.length} bytes`, 'headers')
   }
   let request: { inputs?: BinaryTensor[] }
   try {
-    request = JSON.parse(body.subarray(0, length).toString('utf8'))
+    // As a JSON body is parsed: prototype poisoning refused.
+    request = sjson.parse(body.subarray(0, length).toString('utf8'),
+      { protoAction: 'error', constructorAction: 'error' })
   } catch (err) {
     throw new errors.RequestMalformedJson(`the JSON header is not valid ` +
       `JSON: ${(err as Error).message}`)
@@ -59,6 +64,10 @@ export function readBinaryRequest(body: Buffer, headerLength: unknown):
     const size = input?.parameters?.binary_data_size
     if (size === undefined) return
     const path = `inputs[${i}].parameters.binary_data_size`
+    if (input.data !== undefined) {
+      throw bad(`inputs[${i}]: give its values as data or as binary data ` +
+        '(binary_data_size), not both', path)
+    }
     const reader = READERS[String(input.datatype)]
     if (!reader) {
       throw bad(`inputs[${i}]: binary data of datatype ` +
