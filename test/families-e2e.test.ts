@@ -216,6 +216,11 @@ describe('every family trains through the API', () => {
       { nodes: [0] })
     assert.equal(notGraph.status, 400)
     assert.match(notGraph.body.message, /mlp is not a graph model/)
+    // Not taken silently next to instances either.
+    const both = await call('POST', '/v1/models/mlp/predict',
+      { instances: [[0, 1]], nodes: [0] })
+    assert.equal(both.status, 400)
+    assert.equal(both.body.details.path, 'nodes')
 
     // The same nodes without their edges: dense layers see one node's
     // features only, which hold too faint a hint of its community.

@@ -301,7 +301,9 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
           if (instances) throw graphWanted(name)
           return { model: name, version, ...predictGraph(serve, loaded, nodes) }
         }
-        if (!instances) throw instancesWanted(name, nodes !== undefined)
+        if (!instances || nodes !== undefined) {
+          throw instancesWanted(name, nodes !== undefined)
+        }
         return { model: name, version,
           ...(await predictInstances(serve, loaded, instances)) }
       })
