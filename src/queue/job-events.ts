@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts'
 import { connectRedis } from './connection.ts'
 import type { JobRecord } from './job-record.ts'
 import { logRedisErrors } from './redis-errors.ts'
+import { settlesWithin } from './settles-within.ts'
 import { TRAINING_QUEUE } from './training-job.ts'
 
 /** One server-sent event of a job. */
@@ -136,14 +137,7 @@ export class JobEvents {
     this.#closing = true
     if (this.#events) {
       // Redis may have gone away since: BullMQ's close then waits for it.
-      let timer: NodeJS.Timeout | undefined
-      const closed = await Promise.race([
-        this.#events.close().then(() => true),
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS)
-        }),
-      ]).catch(() => false)
-      clearTimeout(timer)
+      const closed = await settlesWithin(this.#events.close(), CLOSE_WAIT_MS)
       if (!closed) this.#log.warn('job events: closed without Redis')
     }
     this.#connection?.disconnect()

@@ -7,6 +7,7 @@ import { newId } from '../store/ids.ts'
 import { requestCancel } from './cancellation.ts'
 import { isRedisDown } from './connection.ts'
 import { logRedisErrors } from './redis-errors.ts'
+import { settlesWithin } from './settles-within.ts'
 import {
   isJobId, loadJobRecord, recordOfBullJob, saveJobRecord, storedJobIds,
   type JobRecord,
@@ -259,14 +260,7 @@ export class TrainingQueue {
     // suppresses it only for connections of its own), and the api's
     // disconnect right after turns it into a crash. So let it end first;
     // briefly, since Redis may be away.
-    let timer: NodeJS.Timeout | undefined
-    const ready = await Promise.race([
-      this.queue.waitUntilReady().then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), 2000)
-      }),
-    ]).catch(() => false)
-    clearTimeout(timer)
+    const ready = await settlesWithin(this.queue.waitUntilReady(), 2000)
     if (!ready) {
       // Still no Redis: end the connection while the queue listens, so
       // that the handshake's failure reaches its error log now rather
