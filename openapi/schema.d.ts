@@ -1418,7 +1418,7 @@ export interface paths {
         };
         /**
          * Follow a job as Server-Sent Events
-         * @description text/event-stream: `epoch` (a history row) after every epoch and `progress`, then one of `completed`, `failed` or `cancelled` (the job record, without history), and the stream closes. A client that connects late first gets what already happened; each epoch comes once, in order.
+         * @description text/event-stream: `epoch` (a history row) for every epoch once the worker has checkpointed it (epochs shorter than its CHECKPOINT_INTERVAL_MS come in groups) and `progress`, then one of `completed`, `failed` or `cancelled` (the job record, without history), and the stream closes. A client that connects late first gets what already happened; each epoch comes once, in order.
          */
         get: {
             parameters: {

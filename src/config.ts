@@ -50,6 +50,10 @@ export const ConfigSchema = Type.Object({
   WORKER_STALLED_INTERVAL_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   MAX_PREDICT_VALUES: Type.Integer({ minimum: 1, default: 1_000_000 }),
   WORKER_LOCK_DURATION_MS: Type.Integer({ minimum: 5000, default: 120_000 }),
+  // How often a fast-training job stores a checkpoint and shows its
+  // epochs; 0: after every epoch.
+  CHECKPOINT_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 3_600_000,
+    default: 1000 }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
 })

@@ -13,7 +13,7 @@ const stack = useStack(env)
 const { call } = stack
 
 test('a long epoch with a short lock is not taken for a stall', async (t) => {
-  const rows = Array.from({ length: 16000 }, (_, i) => ({
+  const rows = Array.from({ length: 28000 }, (_, i) => ({
     x: Array.from({ length: 32 }, (_, j) => Math.sin(i * (j + 1))), y: i % 2 }))
   const dataset = (await call('POST', '/v1/datasets', { name: 'd', rows })).body.id
   const id = (await call('POST', '/v1/jobs', {

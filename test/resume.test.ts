@@ -40,7 +40,7 @@ test('kill -9 mid-training: another worker resumes from a checkpoint', async (t)
     spec: { layers: [{ type: 'dense', units: 64, activation: 'relu' },
       { type: 'dense', units: 2, activation: 'softmax' }],
     loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
-    training: { epochs: 12, batchSize: 16 },
+    training: { epochs: 40, batchSize: 16 },
   })
   const id = queued.body.id
 
@@ -66,7 +66,7 @@ test('kill -9 mid-training: another worker resumes from a checkpoint', async (t)
   t.diagnostic(`resumed after epoch ${resumed.epoch}`)
   assert.ok((resumed.epoch as number) >= 3)
   assert.deepEqual(done.history.map((r: any) => r.epoch),
-    Array.from({ length: 12 }, (_, i) => i + 1))
+    Array.from({ length: 40 }, (_, i) => i + 1))
   assert.ok(done.attempts >= 2, `attempts ${done.attempts}`)
   // The second worker's log lines name one attempt, the record's.
   const started = second.logs.find((l) => l.msg === 'training started')

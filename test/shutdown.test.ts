@@ -18,7 +18,7 @@ test('SIGTERM mid-training: the job is handed back and resumed', async (t) => {
     spec: { layers: [{ type: 'dense', units: 64, activation: 'relu' },
       { type: 'dense', units: 2, activation: 'softmax' }],
     loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
-    training: { epochs: 10, batchSize: 16, validationSplit: 0.1 },
+    training: { epochs: 40, batchSize: 16, validationSplit: 0.1 },
   })).body.id
 
   const first = await startTestWorker(env)
@@ -53,7 +53,7 @@ test('SIGTERM mid-training: the job is handed back and resumed', async (t) => {
     assert.equal(resumed.epoch, handed.epoch)
     assert.ok((resumed.epoch as number) >= 2)
     assert.deepEqual(done.history.map((r: any) => r.epoch),
-      Array.from({ length: 10 }, (_, i) => i + 1))
+      Array.from({ length: 40 }, (_, i) => i + 1))
     // The epoch cut short was trained again in full: every row has its
     // validation loss, which tfjs computes after an epoch's last batch.
     for (const row of done.history) assert.ok('val_loss' in row, JSON.stringify(row))

@@ -15,21 +15,13 @@ function key(jobId: string): string {
 }
 
 /**
- * Stores the model's weights and the history after an epoch, as one file
- * (a length, the JSON, then the weights) so that a crash mid-write cannot
- * leave a checkpoint of one epoch's weights and another's history: the
- * store writes a file whole or not at all. The optimizer's state (Adam's
- * moments, say) is not kept; a resumed job starts it afresh.
- */
-export async function saveCheckpoint(store: ArtifactStore, jobId: string,
-  model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
-  await writeCheckpoint(store, jobId, await encodeCheckpoint(model,
-    checkpoint))
-}
-
-/**
  * A checkpoint's bytes: the model's weights as they are when this is
- * called, so that training may go on while they are written.
+ * called, so that training may go on while they are written, and the
+ * history, in one file (a length, the JSON, then the weights) so that a
+ * crash mid-write cannot leave one epoch's weights with another's
+ * history: the store writes a file whole or not at all. The optimizer's
+ * state (Adam's moments, say) is not kept; a resumed job starts it
+ * afresh.
  */
 export async function encodeCheckpoint(model: tf.LayersModel,
   checkpoint: Checkpoint): Promise<Buffer> {

@@ -7,7 +7,7 @@ import type { Outcome, WorkerMetrics } from '../src/metrics/worker-metrics.ts'
 import type { CancelListener, CancelWatch } from '../src/queue/cancellation.ts'
 import { recordOfBullJob, saveJobRecord } from '../src/queue/job-record.ts'
 import type {
-  HistoryRow, TrainingJobData, TrainingProgress, TrainingResult,
+  HistoryRow, TrainingJobData, TrainingResult,
 } from '../src/queue/training-job.ts'
 import { publishVersion } from '../src/serving/model-registry.ts'
 import { buildModel, compileModel } from '../src/spec/build-model.ts'
@@ -20,9 +20,9 @@ import { serializeModel } from '../src/tf/model-io.ts'
 import { withSeed } from '../src/tf/seeded-random.ts'
 import { restoreBestWeights } from './best-weights.ts'
 import {
-  encodeCheckpoint, removeCheckpoint, restoreCheckpoint, saveCheckpoint,
-  writeCheckpoint,
+  removeCheckpoint, restoreCheckpoint,
 } from './checkpoints.ts'
+import { EpochReports } from './epoch-reports.ts'
 import { graphTensors } from './graph-tensors.ts'
 import {
   disposeTensors, trainingTensors, type TrainingTensors,
@@ -35,6 +35,8 @@ export interface ProcessorDeps {
   cancels: CancelListener
   /** The longest one job may train (MAX_JOB_SECONDS). */
   maxJobSeconds: number
+  /** The shortest time between two checkpoints (CHECKPOINT_INTERVAL_MS). */
+  checkpointIntervalMs: number
   /**
    * Set when the worker shuts down: running jobs stop at their next
    * batch, keep a checkpoint and go back to the queue for another worker.
@@ -68,14 +70,12 @@ interface Divergence {
   drained?: boolean
 }
 
-/**
- * The last epoch's report (checkpoint, log row, progress), written while
- * the next epoch trains; awaited before the next report and after fit,
- * so reports go out in order and a failed write fails the job.
- */
-interface Reports {
-  pending: Promise<void>
-}
+// How often training gives the event loop a turn, between batches: that
+// is what renews the job's lock through an epoch longer than the lock,
+// hears a cancel, and moves an epoch's report along (its file and Redis
+// writes take a turn each). tfjs's own 125 ms held each of those writes
+// back that long; a turn costs microseconds.
+const YIELD_EVERY_MS = 25
 
 function callbacks(
   job: TrainingJob,
@@ -85,18 +85,14 @@ function callbacks(
   model: tf.LayersModel,
   divergence: Divergence,
   cancel: CancelWatch,
-  reports: Reports,
+  reports: EpochReports,
 ): tf.CustomCallback {
-  const { backend } = deps
-  const epochs = job.data.training.epochs
   let epochNow = 0
   let epochStarted = 0
   // A CustomCallback instance, not a plain object: tfjs wraps the whole
   // list in CustomCallbacks unless its first entry is a callback object,
   // and a wrapped EarlyStopping loses its `this`. That also makes this
-  // callback's yieldEvery the one fit() uses: 'auto' gives the event loop
-  // a turn every 125 ms, between batches, which is what keeps the job's
-  // lock renewed through an epoch longer than the lock.
+  // callback's yieldEvery the one fit() uses.
   return new tf.CustomCallback({
     onEpochBegin: async (epoch) => {
       epochNow = epoch + 1
@@ -121,28 +117,13 @@ function callbacks(
     onEpochEnd: async (epoch, logs = {}) => {
       if (divergence.midEpoch) return
       deps.metrics?.epochs.observe((performance.now() - epochStarted) / 1000)
-      const row: HistoryRow = { epoch: epoch + 1, ...logs }
-      history.push(row)
+      history.push({ epoch: epoch + 1, ...logs })
       const { loss, ...metrics } = logs
-      const progress: TrainingProgress = {
-        backend, epoch: epoch + 1, epochs, loss, metrics,
-      }
-      // The weights are taken now; the write goes on during the next
-      // epoch. Stored before it is shown: an epoch a client has seen is
-      // one a worker dying from here on does not lose.
-      const bytes = await encodeCheckpoint(model,
-        { epoch: epoch + 1, history: [...history] })
-      await reports.pending
-      reports.pending = (async () => {
-        await writeCheckpoint(deps.store, job.id!, bytes)
-        await job.log(JSON.stringify(row))
-        await job.updateProgress(progress)
-      })()
-      // Awaited later; until then its failure is not unhandled.
-      reports.pending.catch(() => undefined)
-      log.info({ epoch: epoch + 1, epochs, loss, metrics }, 'epoch finished')
+      log.info({ epoch: epoch + 1, epochs: job.data.training.epochs, loss,
+        metrics }, 'epoch finished')
+      await reports.epochEnded(model, history)
     },
-  }, 'auto')
+  }, YIELD_EVERY_MS)
 }
 
 // classWeight names classes; tfjs wants their indexes.
@@ -177,7 +158,8 @@ async function fit(
   const seconds = Math.min(training.maxRuntimeSeconds ?? Infinity,
     deps.maxJobSeconds)
   const divergence: Divergence = { deadline: Date.now() + seconds * 1000 }
-  const reports: Reports = { pending: Promise.resolve() }
+  const reports = new EpochReports(job, deps.store, deps.backend,
+    deps.checkpointIntervalMs, history)
   const extra: Array<tf.CustomCallback | tf.EarlyStopping> = []
   if (stop) {
     const { restoreBestWeights: restore, ...early } = stop
@@ -199,7 +181,7 @@ async function fit(
       ...extra,
     ],
   })
-  await reports.pending
+  await reports.settled()
 
   if (cancel.requested) {
     throw new errors.JobCancelled(`cancelled in epoch ${history.length + 1}` +
@@ -208,8 +190,7 @@ async function fit(
   if (divergence.drained && history.length < training.epochs) {
     // The weights after this batch, with the epochs done so far: the
     // next worker trains this epoch again, from where this one got to.
-    await saveCheckpoint(deps.store, job.id!, model,
-      { epoch: history.length, history })
+    await reports.flush(model, history)
     throw new HandedBack()
   }
   if (divergence.timedOut) {
@@ -221,6 +202,8 @@ async function fit(
       `${divergence.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
       'lower the learning rate or check the data')
   }
+  // Ended after a whole epoch: the last, or one early stopping chose.
+  await reports.flush(model, history)
 }
 
 /**

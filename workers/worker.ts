@@ -46,7 +46,8 @@ export async function startWorker(config: Config, log: Logger):
   const draining = { requested: false }
   const worker = new Worker(TRAINING_QUEUE,
     createTrainProcessor({ store, log, backend, cancels, draining, metrics,
-      maxJobSeconds: config.MAX_JOB_SECONDS }), {
+      maxJobSeconds: config.MAX_JOB_SECONDS,
+      checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS }), {
       connection,
       prefix: config.TENSORQ_QUEUE_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,

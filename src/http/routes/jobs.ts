@@ -129,8 +129,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       schema: {
         tags: ['jobs'],
         summary: 'Follow a job as Server-Sent Events',
-        description: 'text/event-stream: `epoch` (a history row) after ' +
-          'every epoch and `progress`, then one of `completed`, `failed` ' +
+        description: 'text/event-stream: `epoch` (a history row) for ' +
+          'every epoch once the worker has checkpointed it (epochs ' +
+          'shorter than its CHECKPOINT_INTERVAL_MS come in groups) and ' +
+          '`progress`, then one of `completed`, `failed` ' +
           'or `cancelled` (the job record, without history), and the ' +
           'stream closes. A client that connects late first gets what ' +
           'already happened; each epoch comes once, in order.',
