@@ -6,8 +6,10 @@ import { eventually, storeDir, testEnv, useStack } from './helpers/harness.ts'
 
 // A failure that may pass (the store refusing writes) is retried after a
 // backoff and the job goes on; bad data fails on its first attempt.
+// Checkpoints after every epoch, so that a refused write fails the
+// attempt inside model.fit, between epochs.
 
-const env = testEnv()
+const env = testEnv({ CHECKPOINT_INTERVAL_MS: '0' })
 const stack = useStack(env)
 const { call } = stack
 
@@ -34,7 +36,7 @@ test('a store that refuses writes is retried with backoff', async (t) => {
 
   const id = (await call('POST', '/v1/jobs', { model: 'retried', dataset,
     spec: spec(2, 'softmax', 'categoricalCrossentropy'),
-    training: { epochs: 3, batchSize: 16 } })).body.id
+    training: { epochs: 3, batchSize: 16, validationSplit: 0.25 } })).body.id
   const waiting = await eventually(async () => {
     const { body } = await call('GET', `/v1/jobs/${id}`)
     return body.lastError ? body : undefined
@@ -55,6 +57,14 @@ test('a store that refuses writes is retried with backoff', async (t) => {
   const waitedMs = (starts[1].time as number) - failedAt
   t.diagnostic(`retried ${waitedMs} ms after the failure`)
   assert.ok(waitedMs >= 1900, `retried after only ${waitedMs} ms`)
+
+  // The failed attempt left no tensors behind: tfjs's fit leaks some of
+  // its own when a callback throws.
+  const ready = stack.worker!.logs.find((l) => l.msg === 'worker ready')!
+  for (const msg of ['job failed', 'job completed']) {
+    const line = logs.find((l) => l.msg === msg)!
+    assert.equal(line.tensors, ready.tensors, `tensors after ${msg}`)
+  }
 })
 
 test('bad data fails on its first attempt, without a retry', async () => {
