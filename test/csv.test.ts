@@ -81,6 +81,10 @@ test('duplicate header names are refused', () => {
   rejects('a,a,y\n1,2,x\n', /column name a appears twice/)
 })
 
+test('a column named __proto__ is refused', () => {
+  rejects('__proto__,y\n1,x\n2,z\n', /__proto__ cannot name a column/)
+})
+
 test('a header with no rows, and an empty file', () => {
   rejects('a,y\n', /a header but no rows/)
   rejects('', /the CSV is empty/)

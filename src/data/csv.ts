@@ -117,6 +117,12 @@ function checkHeader(header: string[], opts: CsvOptions): void {
       throw invalid(`line 1: column name ${name} appears twice`,
         { line: 1, column: name })
     }
+    // A predict body naming it would be refused as a JSON body is, so
+    // the column could never be sent by name.
+    if (name === '__proto__') {
+      throw invalid('line 1: __proto__ cannot name a column; rename it',
+        { line: 1, column: name })
+    }
     seen.add(name)
   })
 
