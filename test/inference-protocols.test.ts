@@ -116,6 +116,11 @@ test('TensorFlow Serving: a table model by columns', async () => {
   const whole = await inject('POST', '/v1/models/iris:predict',
     { inputs: { input: raw } })
   close(whole.body.outputs.flat(), v1.flat())
+
+  const extra = await inject('POST', '/v1/models/iris:predict',
+    { inputs: { ...columns, sepal_colour: ['blue', 'red'] } })
+  assert.equal(extra.status, 400)
+  assert.match(extra.body.error, /inputs.sepal_colour: the model has no input/)
 })
 
 test('TensorFlow Serving: model metadata, as its GetModelMetadata answers', async () => {

@@ -161,6 +161,12 @@ function rowsOfInputs(loaded: LoadedModel, inputs: unknown): unknown[] {
       'holding a list of rows', 'inputs')
   }
 
+  const unknown = Object.keys(inputs).find((k) => !columns.includes(k))
+  if (unknown !== undefined) {
+    throw bad(`inputs.${unknown}: the model has no input ${unknown}; its ` +
+      `inputs are its columns (${columns.join(', ')}), or all of them as ` +
+      `one ${INPUT_NAME}`, `inputs.${unknown}`)
+  }
   const lists = columns.map((c) => inputs[c])
   const missing = columns.filter((_, i) => !Array.isArray(lists[i]))
   if (missing.length > 0) {
