@@ -175,6 +175,10 @@ describe('file uploads train', () => {
       { instances: [{ b64: '!!!not base64***' }] })
     assert.equal(garbled.status, 400)
     assert.match(garbled.body.message, /instances\[0\].b64: is not base64/)
+    const extra = await call('POST', `/v1/models/bars/predict`,
+      { instances: [{ ...instances[0], size: 16 }] })
+    assert.equal(extra.status, 400)
+    assert.equal(extra.body.details.path, 'instances[0].size')
     const right = heldOut.filter(([name], i) =>
       name.includes(`/${predicted.body.classes[i]}/`)).length
     const accuracy = right / heldOut.length

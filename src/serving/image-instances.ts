@@ -28,6 +28,12 @@ export async function decodeImageInstances(
     const bad = (why: string) => withDetails(new errors
       .PredictInvalidInstance(`${path}: ${why}`), { path, instance: i })
     if (typeof instance.b64 !== 'string') throw bad('must be a base64 string')
+    const extra = Object.keys(instance).find((k) => k !== 'b64')
+    if (extra !== undefined) {
+      const at = `${names.row(i)}.${extra}`
+      throw withDetails(new errors.PredictInvalidInstance(`${at}: an image ` +
+        'instance holds b64 alone'), { path: at, instance: i })
+    }
     // A data URL (data:image/png;base64,…) is the same bytes.
     const base64 = instance.b64.replace(/^data:[^,]*;base64,/, '')
       .replace(/\s/g, '')
