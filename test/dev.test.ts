@@ -35,6 +35,32 @@ test('dev without Redis or redis-server says how to get one, in one line', async
   assert.match(lines[0], /no Redis answers at redis:\/\/127\.0\.0\.1:\d+ .*redis-server/)
 })
 
+test('dev on a port already taken exits with the reason', async () => {
+  const taken = createServer()
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r))
+  const { port } = taken.address() as { port: number }
+  const env = testEnv({ PORT: String(port) })
+  envs.push(env)
+  try {
+    const child = spawn(process.execPath, [CLI, 'dev'], {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (d) => { stderr += d })
+    const code = await new Promise((r) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+      child.once('exit', (c) => {
+        clearTimeout(timer)
+        r(c)
+      })
+    })
+    assert.equal(code, 1, stderr)
+    assert.match(stderr, /EADDRINUSE/)
+  } finally {
+    taken.close()
+  }
+})
+
 test('dev starts its own redis-server when none answers, and stops it', async () => {
   const redisUrl = `redis://127.0.0.1:${await freePort()}`
   const port = await freePort()

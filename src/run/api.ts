@@ -82,7 +82,15 @@ export async function startApi(config: Config, log: Logger):
     log.warn({ waitedMs: REDIS_WAIT_MS }, 'Redis is not answering yet; ' +
       'listening anyway, not ready until it does')
   }
-  const url = await api.app.listen({ port: config.PORT, host: config.HOST })
+  let url: string
+  try {
+    url = await api.app.listen({ port: config.PORT, host: config.HOST })
+  } catch (err) {
+    // A port already taken, say: what the api opened (Redis, timers)
+    // would otherwise keep the process up, serving nothing.
+    await api.close()
+    throw err
+  }
   log.info({ url, store: config.TENSORQ_STORE }, 'api listening')
   return { ...api, url }
 }

@@ -80,9 +80,13 @@ export function startWorkerPool(config: Config, log: Logger, count: number):
       const delay = RESTART_DELAY_MS[Math.min(crashes,
         RESTART_DELAY_MS.length - 1)]
       // Its jobs are not lost: their locks lapse and another worker takes
-      // them from their last checkpoint.
-      log.error({ worker: index, childPid: child.pid, code, signal,
-        restartInMs: delay }, 'worker process died; starting another')
+      // them from their last checkpoint. A clean exit (someone sent it
+      // SIGTERM; it handed its jobs back) is no failure of ours.
+      const clean = code === 0
+      log[clean ? 'info' : 'error']({ worker: index, childPid: child.pid,
+        code, signal, restartInMs: delay }, clean
+        ? 'worker process exited; starting another'
+        : 'worker process died; starting another')
       const timer = setTimeout(() => {
         timers.delete(timer)
         if (!closing) launch(index, crashes)
