@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { test } from 'node:test'
-import { eventually, testEnv, useStack } from './helpers/harness.ts'
+import { eventually, storeDir, testEnv, useStack } from './helpers/harness.ts'
 
 // Cancel through the API while a worker, in its own process, trains.
 
-const { call } = useStack(testEnv())
+const env = testEnv()
+const { call } = useStack(env)
 let uploaded: Promise<string> | undefined
 
 /** The dataset both tests train on, uploaded by the first to ask. */
@@ -59,6 +62,9 @@ test('cancel a queued job and an active one', async (t) => {
   assert.equal(ended.error.code, 'TQ_ERR_JOB_CANCELLED')
   assert.ok(took < 2000, `cancelled after ${took} ms`)
   assert.ok(ended.history.length < 500)
+  // Epochs trained since the last report are in the record, and its
+  // progress is theirs.
+  assert.equal(ended.progress.epoch, ended.history.length)
   assert.equal((await call('GET', '/v1/models/long')).status, 404)
 
   // The worker goes on to the next job.
@@ -96,4 +102,9 @@ test('a job past its time limit ends failed with its code', async () => {
   assert.match(ended.error.message, /past its limit of 2 s/)
   assert.equal(ended.attempts, 1)
   assert.equal((await call('GET', '/v1/models/slow')).status, 404)
+  // It trained whole epochs, each checkpointed, and ended for good:
+  // nothing would read its checkpoint again.
+  assert.ok(ended.history.length >= 1)
+  await assert.rejects(stat(join(storeDir(env), 'checkpoints',
+    `${res.body.id}.bin`)), { code: 'ENOENT' })
 })

@@ -4,7 +4,7 @@ import type {
 } from '../src/queue/training-job.ts'
 import type { ArtifactStore } from '../src/store/artifact-store.ts'
 import type { tf } from '../src/tf/backend.ts'
-import { encodeCheckpoint, writeCheckpoint } from './checkpoints.ts'
+import { encodeCheckpoint, writeCheckpoint } from '../src/queue/checkpoints.ts'
 
 /**
  * What a client sees of a job's finished epochs: their log rows and the
@@ -82,8 +82,11 @@ export class EpochReports {
     const job = this.#job
     this.#pending = (async () => {
       await writeCheckpoint(this.#store, job.id!, bytes)
-      for (const row of rows) await job.log(JSON.stringify(row))
-      await job.updateProgress(progress)
+      // Sent together, they land in this order (one connection) in one
+      // round trip: one by one, each waited for a turn of the event loop,
+      // and a second's rows trickled in behind the progress.
+      await Promise.all([...rows.map((row) => job.log(JSON.stringify(row))),
+        job.updateProgress(progress)])
     })()
     // Awaited later; until then its failure is not unhandled.
     this.#pending.catch(() => undefined)

@@ -18,10 +18,10 @@ import { tf } from '../src/tf/backend.ts'
 import { normalizeEdges } from '../src/tf/layers/register.ts'
 import { serializeModel } from '../src/tf/model-io.ts'
 import { withSeed } from '../src/tf/seeded-random.ts'
-import { restoreBestWeights } from './best-weights.ts'
+import { restoreBestWeights, type BestWeights } from './best-weights.ts'
 import {
   removeCheckpoint, restoreCheckpoint,
-} from './checkpoints.ts'
+} from '../src/queue/checkpoints.ts'
 import { EpochReports } from './epoch-reports.ts'
 import { graphTensors } from './graph-tensors.ts'
 import {
@@ -37,6 +37,8 @@ export interface ProcessorDeps {
   maxJobSeconds: number
   /** The shortest time between two checkpoints (CHECKPOINT_INTERVAL_MS). */
   checkpointIntervalMs: number
+  /** How many rows a job's log holds: the epochs it has shown. */
+  loggedEpochs(jobId: string): Promise<number>
   /**
    * Set when the worker shuts down: running jobs stop at their next
    * batch, keep a checkpoint and go back to the queue for another worker.
@@ -134,7 +136,10 @@ function classWeights(training: TrainingJobData['training'],
     [i, training.classWeight![name] ?? 1]))
 }
 
-/** Fits the model, reporting each epoch; returns the history. */
+/**
+ * Fits the model, reporting each epoch into `history`. Returns the epoch
+ * whose weights early stopping put back, if it did.
+ */
 async function fit(
   job: TrainingJob,
   model: tf.LayersModel,
@@ -144,13 +149,22 @@ async function fit(
   deps: ProcessorDeps,
   log: Logger,
   cancel: CancelWatch,
-): Promise<void> {
+): Promise<number | undefined> {
   const { training } = job.data
   // An attempt goes on from the checkpoint, if any (history then holds
-  // its epochs), and the log says each epoch once.
+  // its epochs), and the log says each epoch once. The log holds the
+  // epochs shown so far, which the checkpoint holds too (an epoch is
+  // shown only once stored): only what it lacks is added, so that a
+  // client following the job through a hand-over never sees its history
+  // shrink.
   const initialEpoch = history.length
-  await job.clearLogs()
-  for (const row of history) await job.log(JSON.stringify(row))
+  let logged = await deps.loggedEpochs(job.id!)
+  if (logged > history.length) {
+    await job.clearLogs()
+    logged = 0
+  }
+  await Promise.all(history.slice(logged).map((row) =>
+    job.log(JSON.stringify(row))))
   await job.updateProgress({ backend: deps.backend, epoch: initialEpoch,
     epochs: training.epochs, metrics: {} })
 
@@ -161,10 +175,15 @@ async function fit(
   const reports = new EpochReports(job, deps.store, deps.backend,
     deps.checkpointIntervalMs, history)
   const extra: Array<tf.CustomCallback | tf.EarlyStopping> = []
+  let best: BestWeights | undefined
   if (stop) {
     const { restoreBestWeights: restore, ...early } = stop
     extra.push(tf.callbacks.earlyStopping(early))
-    if (restore) extra.push(restoreBestWeights(model, stop.monitor))
+    // Not when stopped in mid epoch: a job handed back or past its time
+    // limit keeps the weights it got to.
+    best = restore ? restoreBestWeights(model, stop.monitor,
+      () => !divergence.midEpoch) : undefined
+    if (best) extra.push(best.callback)
   }
 
   await model.fit(xs, ys, {
@@ -204,6 +223,7 @@ async function fit(
   }
   // Ended after a whole epoch: the last, or one early stopping chose.
   await reports.flush(model, history)
+  return best?.restoredEpoch
 }
 
 /**
@@ -229,10 +249,13 @@ async function publish(
   record: DatasetRecord,
   encoding: TargetEncoding,
   history: HistoryRow[],
+  weightsEpoch: number | undefined,
   tested: Record<string, number>,
   deps: ProcessorDeps,
 ): Promise<number> {
-  const { epoch: _epoch, ...last } = history.at(-1) ?? { epoch: 0 }
+  // The metrics of the epoch whose weights are stored.
+  const row = (weightsEpoch && history[weightsEpoch - 1]) || history.at(-1)
+  const { epoch: _epoch, ...last } = row ?? { epoch: 0 }
   const metrics = { ...last, ...tested }
   const artifacts = await serializeModel(model)
   const manifest = await publishVersion(deps.store, {
@@ -309,10 +332,11 @@ async function train(
         'resumed from checkpoint')
     }
 
-    await fit(job, model, tensors, record.classes, history, deps, log, cancel)
+    const weightsEpoch = await fit(job, model, tensors, record.classes,
+      history, deps, log, cancel)
     const tested = await score(model, tensors)
     const version = await publish(job, model, record, encoding, history,
-      tested, deps)
+      weightsEpoch, tested, deps)
     log.info({ model: name, version, ...tested }, 'model version stored')
     await removeCheckpoint(deps.store, job.id!)
     return { model: name, version }
@@ -332,6 +356,14 @@ async function finish(job: TrainingJob, history: HistoryRow[],
   }): Promise<void> {
   const record = await recordOfBullJob(job, history)
   const cancelled = patch.error?.code === codeOf(errors.JobCancelled)
+  // Epochs trained since the last report are in the history; the
+  // progress the record ends with is theirs too.
+  const lastRow = history.at(-1)
+  if (lastRow) {
+    const { epoch, loss, ...metrics } = lastRow
+    record.progress = { epoch, epochs: job.data.training.epochs, loss,
+      metrics }
+  }
   await saveJobRecord(deps.store, {
     ...record,
     ...patch,
@@ -395,10 +427,12 @@ export function createTrainProcessor(deps: ProcessorDeps) {
 
       if (last) await finish(job, history, deps, { error: { code, message } })
       deps.metrics?.jobs.inc({ outcome: outcomeOf(code, last) })
-      // A cancelled job has nothing to go on with; a timed-out one keeps
-      // its checkpoint, and a retry resumes from it.
-      if (code === codeOf(errors.JobCancelled)) {
-        await removeCheckpoint(deps.store, job.id!)
+      // A job that will be retried resumes from its checkpoint; one that
+      // ended for good has no use for it.
+      if (last) {
+        await removeCheckpoint(deps.store, job.id!).catch((removing) =>
+          log.warn({ reason: (removing as Error).message },
+            'could not remove the checkpoint'))
       }
       if (bad) throw new UnrecoverableError(message)
       throw err

@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq'
+import { Queue, Worker } from 'bullmq'
 import type { Config } from '../src/config.ts'
 import type { Logger } from '../src/log.ts'
 import { WorkerMetrics } from '../src/metrics/worker-metrics.ts'
@@ -44,9 +44,14 @@ export async function startWorker(config: Config, log: Logger):
   const metricsUrl = await metrics.listen(config.WORKER_METRICS_PORT,
     config.HOST, log)
   const draining = { requested: false }
+  // For reading a job's log, which a Worker cannot.
+  const queue = new Queue(TRAINING_QUEUE, { connection,
+    prefix: config.TENSORQ_QUEUE_PREFIX })
+  const loggedEpochs = async (id: string) =>
+    (await queue.getJobLogs(id, 0, 0)).count
   const worker = new Worker(TRAINING_QUEUE,
     createTrainProcessor({ store, log, backend, cancels, draining, metrics,
-      maxJobSeconds: config.MAX_JOB_SECONDS,
+      loggedEpochs, maxJobSeconds: config.MAX_JOB_SECONDS,
       checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS }), {
       connection,
       prefix: config.TENSORQ_QUEUE_PREFIX,
@@ -89,6 +94,7 @@ export async function startWorker(config: Config, log: Logger):
         } catch (err) {
           log.error({ err }, 'closing the worker failed')
         }
+        await queue.close()
         await cancels.close()
         await metrics.close()
         connection.disconnect()

@@ -1,10 +1,11 @@
-import { Queue } from 'bullmq'
+import { Queue, type Job } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { codeOf, errors } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { ArtifactStore } from '../store/artifact-store.ts'
 import { newId } from '../store/ids.ts'
 import { requestCancel } from './cancellation.ts'
+import { removeCheckpoint } from './checkpoints.ts'
 import { isRedisDown } from './connection.ts'
 import { logRedisErrors } from './redis-errors.ts'
 import { settlesWithin } from './settles-within.ts'
@@ -126,13 +127,18 @@ export class TrainingQueue {
     })
     if (!job) return loadJobRecord(this.#store, id)
 
-    const { logs } = await this.queue.getJobLogs(id, 0, -1, true)
-    const record = await recordOfBullJob(job,
-      logs.map((l) => JSON.parse(l) as HistoryRow))
+    const record = await this.#liveRecord(job)
     if (record.state === 'completed' || record.state === 'failed') {
       return (await loadJobRecord(this.#store, id)) ?? record
     }
     return record
+  }
+
+  /** The record of a job BullMQ holds, with the epochs it logged. */
+  async #liveRecord(job: Job<TrainingJobData, TrainingResult>):
+    Promise<JobRecord> {
+    const { logs } = await this.queue.getJobLogs(job.id!, 0, -1, true)
+    return recordOfBullJob(job, logs.map((l) => JSON.parse(l) as HistoryRow))
   }
 
   /**
@@ -154,15 +160,21 @@ export class TrainingQueue {
       return stored && { record: stored, finished: true }
     }
 
-    const record = await recordOfBullJob(job, [])
+    // A queued job may have trained already: handed back by a worker
+    // that stopped, or waiting for a retry.
+    const record = await this.#liveRecord(job)
     if (record.state === 'queued') {
       // remove() refuses a job a worker has just locked: then it is active.
       const removed = await job.remove().then(() => true, () => false)
       if (removed) {
+        const message = record.history.length > 0
+          ? `cancelled while queued, after epoch ${record.history.length}`
+          : 'cancelled before it started'
         const cancelled: JobRecord = { ...record, state: 'cancelled',
-          error: { code: codeOf(errors.JobCancelled), message: 'cancelled ' +
-            'before it started' }, finishedAt: new Date().toISOString() }
+          error: { code: codeOf(errors.JobCancelled), message },
+          finishedAt: new Date().toISOString() }
         await saveJobRecord(this.#store, cancelled)
+        await removeCheckpoint(this.#store, id)
         return { record: cancelled, finished: false }
       }
     } else if (record.state !== 'active') {
