@@ -68,6 +68,16 @@ describe('bad input gets a 4xx with a code that says where', () => {
     assert.match(res.body.message, /unknown layer type "dense2"; known types: dense/)
   })
 
+  test('an unknown optimizer names the optimizers', async () => {
+    const spec = { ...structuredClone(GOOD_SPEC), optimizer: { type: 'magic' } }
+    const res = await job(spec)
+    assert.equal(res.status, 400)
+    assert.equal(res.body.code, 'TQ_ERR_SPEC_INVALID')
+    assert.equal(res.body.details.path, 'spec.optimizer.type')
+    assert.match(res.body.message,
+      /unknown optimizer "magic"; known optimizers: sgd, momentum, adam/)
+  })
+
   test('units of 0 names layers[0].units', async () => {
     const spec = structuredClone(GOOD_SPEC)
     spec.layers[0].units = 0

@@ -7,6 +7,7 @@ import {
   codeOf, errors, isTqError, withDetails, type TqError,
 } from '../errors.ts'
 import { LAYER_TYPES } from '../spec/schema.ts'
+import { OPTIMIZER_TYPES } from '../spec/vocabulary.ts'
 import { describeValidationError } from './validation-path.ts'
 
 function fromValidation(err: FastifyError): TqError {
@@ -14,16 +15,24 @@ function fromValidation(err: FastifyError): TqError {
     err.validationContext)
 
   // bidirectional wraps a recurrent layer only.
-  if (problem.unknownLayerType !== undefined &&
+  if (problem.unknownType !== undefined &&
     problem.path.endsWith('.layer.type')) {
     return withDetails(new errors.SpecUnknownLayer(
       `${problem.path}: bidirectional wraps simpleRNN, lstm or gru, not ` +
-      JSON.stringify(problem.unknownLayerType)), { path: problem.path })
+      JSON.stringify(problem.unknownType)), { path: problem.path })
   }
-  if (problem.unknownLayerType !== undefined) {
+  // The optimizer is picked by its type as a layer is.
+  if (problem.unknownType !== undefined &&
+    problem.path.endsWith('optimizer.type')) {
+    return withDetails(new errors.SpecInvalid(
+      `${problem.path}: unknown optimizer ` +
+      `${JSON.stringify(problem.unknownType)}; known optimizers: ` +
+      OPTIMIZER_TYPES.join(', ')), { path: problem.path })
+  }
+  if (problem.unknownType !== undefined) {
     return withDetails(new errors.SpecUnknownLayer(
       `${problem.path}: unknown layer type ` +
-      `${JSON.stringify(problem.unknownLayerType)}; known types: ` +
+      `${JSON.stringify(problem.unknownType)}; known types: ` +
       LAYER_TYPES.join(', ')), { path: problem.path })
   }
   return withDetails(new errors.RequestInvalid(

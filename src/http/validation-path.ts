@@ -30,7 +30,7 @@ function join(path: string, key: string): string {
 export interface ValidationProblem {
   path: string
   message: string
-  unknownLayerType?: string
+  unknownType?: string
 }
 
 /**
@@ -54,7 +54,7 @@ export function describeValidationError(
         message: 'is not a known field' }
     case 'discriminator':
       if (params.error === 'mapping') {
-        return { path: join(path, 'type'), unknownLayerType:
+        return { path: join(path, 'type'), unknownType:
           String(params.tagValue), message: 'is not a known type' }
       }
       return { path: join(path, 'type'), message: 'must be a string' }

@@ -102,6 +102,10 @@ export const OPTIMIZERS = [
 
 export type OptimizerSpec = Static<(typeof OPTIMIZERS)[number]>
 
+/** The optimizers' names, for messages. */
+export const OPTIMIZER_TYPES: readonly string[] =
+  OPTIMIZERS.map((o) => o.properties.type.const as string)
+
 export const Optimizer = Type.Unsafe<OptimizerSpec>({
   type: 'object',
   oneOf: OPTIMIZERS,
