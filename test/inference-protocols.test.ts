@@ -175,6 +175,10 @@ test('bodies come as JSON whatever their Content-Type, as curl -d sends', async 
     const v2 = await stack.api.app.inject({ method: 'POST', headers,
       url: '/v2/models/dense3/infer', payload: infer })
     assert.equal(v2.statusCode, 200, `${type}: ${v2.body}`)
+    const own = await stack.api.app.inject({ method: 'POST', headers,
+      url: '/v1/models/dense3/predict', payload: { instances: rows } })
+    assert.equal(own.statusCode, 200, `${type}: ${own.body}`)
+    close(own.json().predictions.flat(), v1.flat())
   }
   const broken = await stack.api.app.inject({ method: 'POST',
     url: '/v1/models/dense3:predict', payload: '{ "instances": [',

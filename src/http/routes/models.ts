@@ -14,6 +14,7 @@ import {
   predictGraph, predictInstances, withModel, type ServeDeps,
 } from '../../serving/serve-predict.ts'
 import type { AppDeps } from '../app.ts'
+import { acceptAnyContentType } from '../error-handler.ts'
 import { ErrorRef } from '../schemas/common.ts'
 import {
   AliasBody, AliasParams, AliasResponse, Aliases, ArtifactParams,
@@ -79,6 +80,9 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async (app, { deps }) => {
     const { store } = deps
     const serve = serveDeps(deps)
+    // Predict bodies are JSON whatever their Content-Type says, as on the
+    // protocol routes: a CSV or NDJSON type would hand the route a string.
+    acceptAnyContentType(app)
 
     app.get('/v1/models', {
       schema: {
