@@ -253,7 +253,10 @@ export function encodeCsv(text: string, opts: CsvOptions): EncodedDataset {
   body.forEach((l, i) => {
     const raw = columns.map((c) => l.record[c])
     const problem = encodeTableRow(features, raw, x, i * width)
-    if (problem) throw invalid(`line ${l.info.lines}, ${problem}`, { line: l.info.lines })
+    if (problem) {
+      throw invalid(`line ${l.info.lines}, ${problem.message}`,
+        { line: l.info.lines, column: problem.column })
+    }
   })
 
   const labelCells = body.map((l) => l.record[labelColumn])

@@ -29,14 +29,14 @@ export function isMissing(value: unknown): boolean {
  * Writes one table row's raw values, in feature order, into `out` at
  * `offset`: numeric values standardized, categories one-hot. Training and
  * predict both go through here, so they cannot encode differently.
- * Returns an error message naming the column, or undefined.
+ * Returns the column a value does not fit, with why, or undefined.
  */
 export function encodeTableRow(
   features: readonly Feature[],
   raw: readonly unknown[],
   out: Float32Array,
   offset: number,
-): string | undefined {
+): { column: string; message: string } | undefined {
   let i = offset
   for (let f = 0; f < features.length; f++) {
     const feature = features[f]
@@ -46,8 +46,8 @@ export function encodeTableRow(
     if (feature.kind === 'numeric') {
       const n = parseNumber(value)
       if (n === undefined) {
-        return `column ${feature.name}: ${quote(value ?? null)} is not a ` +
-          'finite float32 number'
+        return { column: feature.name, message: `column ${feature.name}: ` +
+          `${quote(value ?? null)} is not a finite float32 number` }
       }
       out[i++] = feature.standardize === false ? n
         : (n - feature.mean) / feature.std
@@ -58,8 +58,9 @@ export function encodeTableRow(
     const k = typeof value === 'string' || typeof value === 'number'
       ? feature.values.indexOf(String(value).trim()) : -1
     if (k < 0) {
-      return `column ${feature.name}: ${quote(value ?? null)} is not one ` +
-        `of its categories (${shorten(feature.values.join(', '))})`
+      return { column: feature.name, message: `column ${feature.name}: ` +
+        `${quote(value ?? null)} is not one of its categories ` +
+        `(${shorten(feature.values.join(', '))})` }
     }
     out.fill(0, i, i + feature.values.length)
     out[i + k] = 1

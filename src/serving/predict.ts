@@ -24,10 +24,12 @@ export const INSTANCES: RowNames = {
   all: 'instances',
 }
 
-function invalid(message: string, index: number, names = INSTANCES) {
+function invalid(message: string, index: number, names = INSTANCES,
+  column?: string) {
   const path = names.row(index)
   return withDetails(new errors.PredictInvalidInstance(`${path}: ${message}`),
-    { path, instance: index })
+    column === undefined ? { path, instance: index }
+      : { path, instance: index, column })
 }
 
 function tableRow(
@@ -58,7 +60,8 @@ function tableRow(
     f.fill === undefined).map((f) => f.name)
   if (missing.length > 0) {
     const noun = missing.length === 1 ? 'column' : 'columns'
-    throw invalid(`missing ${noun} ${missing.join(', ')}`, index, names)
+    throw invalid(`missing ${noun} ${missing.join(', ')}`, index, names,
+      missing[0])
   }
   return columns.map((n) => row[n])
 }
@@ -100,7 +103,7 @@ export function encodeInstances(
     if (pre.kind === 'table') {
       const row = tableRow(manifest, instance, i, names)
       const problem = encodeTableRow(pre.features, row, out, i * size)
-      if (problem) throw invalid(problem, i, names)
+      if (problem) throw invalid(problem.message, i, names, problem.column)
       return
     }
 
