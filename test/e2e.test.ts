@@ -187,15 +187,14 @@ describe('through the HTTP API with the generated client', () => {
     assert.equal(bad.response.status, 400)
     assert.match((bad.error as { message: string }).message,
       /instances\[0\]: missing columns sepal_width, petal_length/)
-    assert.equal((bad.error as { details: { column: string } }).details.column,
-      'sepal_width')
+    assert.equal(bad.error!.details!.column, 'sepal_width')
     const word = await client.POST('/v1/models/{name}/predict', {
       params: { path: { name: 'iris' } },
       body: { instances: [{ sepal_length: 5.1, sepal_width: 'wide',
         petal_length: 1.4, petal_width: 0.2 }] },
     })
     assert.equal(word.response.status, 400)
-    assert.deepEqual((word.error as { details: object }).details,
+    assert.deepEqual(word.error!.details,
       { path: 'instances[0]', instance: 0, column: 'sepal_width' })
 
     // Finite, but standardized past float32: the output would be NaN.

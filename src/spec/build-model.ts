@@ -5,6 +5,7 @@ import { activityOf, makeLayer, type GraphSize } from './make-layer.ts'
 import type { ModelSpec } from './schema.ts'
 import type { OptimizerSpec } from './vocabulary.ts'
 import { FusedAdam } from '../tf/fused-adam.ts'
+import { Momentum } from '../tf/momentum.ts'
 
 /**
  * Builds the layers of `spec` on `inputShape`, one at a time, so that a
@@ -43,7 +44,7 @@ export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
   const n = (key: string) => s[key] as number | undefined
   switch (spec.type) {
     case 'sgd': return tf.train.sgd(n('learningRate') ?? 0.01)
-    case 'momentum': return tf.train.momentum(n('learningRate') ?? 0.01,
+    case 'momentum': return new Momentum(n('learningRate') ?? 0.01,
       n('momentum') ?? 0.9, s.useNesterov as boolean | undefined)
     case 'adam': return new FusedAdam(n('learningRate') ?? 0.001,
       n('beta1') ?? 0.9, n('beta2') ?? 0.999, n('epsilon'))
