@@ -25,11 +25,14 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Type.String({
     pattern: '^rediss?://',
     default: 'redis://127.0.0.1:6379',
+    description: 'a redis:// or rediss:// URL',
   }),
-  TENSORQ_STORE: Type.String({ pattern: '^file://', default: 'file://./data' }),
+  TENSORQ_STORE: Type.String({ pattern: '^file://', default: 'file://./data',
+    description: 'a file:// URL' }),
   TENSORQ_QUEUE_PREFIX: Type.String({
     pattern: '^[A-Za-z0-9_.-]+$',
     default: 'tensorq',
+    description: 'letters, digits, _, . or -',
   }),
   TENSORQ_BACKEND: Type.Union(Backend.anyOf, { default: 'auto' }),
   WORKER_METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535,
@@ -56,6 +59,12 @@ export const ConfigSchema = Type.Object({
     default: 1000 }),
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
+  // Browser origins allowed to call the api (tfjs in a page loading
+  // model.json, say): * or a comma-separated list; empty, none.
+  CORS_ORIGINS: Type.String({ default: '',
+    pattern: '^(\\*|https?://[^,\\s/]+(,https?://[^,\\s/]+)*)?$',
+    description: '* or origins separated by commas, such as ' +
+      'https://app.example.com,http://localhost:5173' }),
 })
 
 export type Config = Readonly<Static<typeof ConfigSchema>>
@@ -102,8 +111,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // A choice names its choices rather than "Expected union value".
     const choices = (first.schema.anyOf as Array<{ const?: unknown }>)
       ?.map((option) => option.const).filter((c) => c !== undefined)
+    // A pattern says in words what it takes, where it has the words.
+    const described = (first.schema as { description?: string }).description
     const message = choices?.length
-      ? `must be one of ${choices.join(', ')}` : first.message
+      ? `must be one of ${choices.join(', ')}`
+      : described && first.schema.pattern ? `must be ${described}`
+        : first.message
     throw new ConfigError(`${name}: ${message} (got ${
       JSON.stringify(known[name] ?? null)})`)
   }

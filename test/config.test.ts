@@ -16,7 +16,9 @@ test('a bad value names the variable', () => {
   assert.throws(() => loadConfig({ TENSORQ_BACKEND: 'tpu' }),
     /TENSORQ_BACKEND: must be one of auto, gpu, node, native, wasm, cpu/)
   assert.throws(() => loadConfig({ TENSORQ_STORE: 's3://bucket' }),
-    /TENSORQ_STORE/)
+    /TENSORQ_STORE: must be a file:\/\/ URL \(got "s3:\/\/bucket"\)/)
+  assert.throws(() => loadConfig({ CORS_ORIGINS: 'https://app.example/' }),
+    /CORS_ORIGINS: must be \* or origins separated by commas/)
 })
 
 test('whole numbers are read as written, not truncated', () => {

@@ -1,3 +1,4 @@
+import cors from '@fastify/cors'
 import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -105,6 +106,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       parts: 18, fieldSize: MAX_FIELD_BYTES },
   })
   app.addSchema(ErrorBody)
+  if (deps.config.CORS_ORIGINS !== '') {
+    const origins = deps.config.CORS_ORIGINS
+    await app.register(cors, { origin: origins === '*' ? '*'
+      : origins.split(','), methods: ['GET', 'POST', 'PUT', 'DELETE'] })
+  }
 
   await app.register(swagger, {
     openapi: {
