@@ -41,8 +41,9 @@ const INT_RANGES: Record<string, [number, number]> = {
   INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 }
 
-/** The largest finite half-precision value. */
+/** The largest finite half- and single-precision values. */
 const FP16_MAX = 65504
+const FP32_MAX = 3.4028234663852886e38
 
 const TensorIn = Type.Object({
   name: Type.String(),
@@ -181,15 +182,35 @@ function checkedData(tensor: Tensor, at: string): unknown[] {
     : range
       ? (v: unknown) => Number.isInteger(v) && (v as number) >= range[0] &&
         (v as number) <= range[1]
-      : tensor.datatype === 'FP16'
-        ? (v: unknown) => typeof v === 'number' && Math.abs(v) <= FP16_MAX
-        : (v: unknown) => typeof v === 'number'
+      : tensor.datatype === 'FP64'
+        // 1e999 parses as Infinity.
+        ? (v: unknown) => typeof v === 'number' && Number.isFinite(v)
+        : (v: unknown) => typeof v === 'number' && Math.abs(v) <=
+          (tensor.datatype === 'FP16' ? FP16_MAX : FP32_MAX)
   const wrong = data.findIndex((v) => !fits(v))
   if (wrong >= 0) {
-    throw bad(`${at}: data[${wrong}] is not a ${tensor.datatype} value`,
-      `${at}.data[${wrong}]`)
+    const where = `${at}.data${indexPath(wrong, tensor)}`
+    throw bad(`${where} is not a ${tensor.datatype} value`, where)
   }
   return data.map(Number)
+}
+
+/**
+ * Where value `index` (row-major) is in `data` as sent: [i] in flat data,
+ * [i][j]… in data nested as the shape's last dimensions.
+ */
+function indexPath(index: number, tensor: Tensor): string {
+  let depth = 0
+  for (let v: unknown = tensor.data; Array.isArray(v); v = v[0]) depth++
+  if (depth <= 1) return `[${index}]`
+
+  const dims = tensor.shape.slice(tensor.shape.length - depth)
+  const parts: number[] = []
+  for (let d = dims.length - 1; d >= 0; d--) {
+    parts.unshift(index % dims[d])
+    index = Math.floor(index / dims[d])
+  }
+  return parts.map((p) => `[${p}]`).join('')
 }
 
 /** A tensor model's rows from its one input tensor. */
