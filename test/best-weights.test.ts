@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFile, stat } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { tf } from '../src/tf/backend.ts'
@@ -12,7 +12,9 @@ import {
 // weights and metrics; a job stopped before its end (handed back) keeps
 // the weights it got to, and a handed-back job cancelled while queued
 // keeps its history and drops its checkpoint. A handed-back job resumed
-// by another worker shows a history that only grows.
+// by another worker shows a history that only grows, and goes on from
+// the best epoch of the attempts before; a job whose training ended but
+// whose version could not be stored only stores it on its retry.
 
 const env = testEnv()
 const stack = useStack(env, { worker: false })
@@ -150,3 +152,65 @@ test("resumed by another worker, a job's history only grows", async () => {
     await second.stop()
   }
 })
+
+/** The row of the first epoch where acc reached 1: the best one. */
+function bestRow(history: Array<{ loss: number; acc: number }>) {
+  const best = history.findIndex((r) => r.acc === 1)
+  assert.ok(best >= 0 && best < history.length - 1, `best epoch ${best + 1}`)
+  return history[best]
+}
+
+async function finished(id: string) {
+  return eventually(async () => {
+    const j = await job(id)
+    return ['completed', 'failed', 'cancelled'].includes(j.state) ? j
+      : undefined
+  }, 60_000, `job ${id}`)
+}
+
+test('handed back and resumed, a job keeps the best epoch of both attempts',
+  async () => {
+    const id = await queue('across', 3000)
+    const first = await startTestWorker(env)
+    await eventually(async () => (await job(id)).history.length >= 200 ||
+      undefined, 60_000, '200 epochs')
+    await first.stop()
+    const second = await startTestWorker(env)
+    try {
+      const done = await finished(id)
+      assert.equal(done.state, 'completed', JSON.stringify(done.error))
+      assert.equal(done.attempts, 2)
+      const version = (await call('GET', '/v1/models/across/versions/1')).body
+      assert.equal(version.metrics.loss, bestRow(done.history).loss)
+    } finally {
+      await second.stop()
+    }
+  })
+
+test('training over, a retry only stores the version, with the best metrics',
+  async () => {
+    // A file where the model's folder goes: the first attempt trains to
+    // the end, then cannot store its version.
+    const blocker = join(storeDir(env), 'models', 'retried')
+    await mkdir(join(storeDir(env), 'models'), { recursive: true })
+    await writeFile(blocker, 'not a folder')
+    const id = await queue('retried', 300)
+    const worker = await startTestWorker(env)
+    try {
+      await eventually(async () => (await job(id)).lastError, 60_000,
+        'the first attempt to fail')
+      await rm(blocker)
+      const done = await finished(id)
+      assert.equal(done.state, 'completed', JSON.stringify(done.error))
+      assert.equal(done.attempts, 2)
+      assert.equal(done.history.length, 300)
+      const starts = worker.logs.filter((l) => l.jobId === id &&
+        l.msg === 'epoch finished')
+      assert.equal(starts.length, 300, 'the retry trained again')
+      const version = (await call('GET', '/v1/models/retried/versions/1'))
+        .body
+      assert.equal(version.metrics.loss, bestRow(done.history).loss)
+    } finally {
+      await worker.stop()
+    }
+  })

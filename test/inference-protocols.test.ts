@@ -209,6 +209,9 @@ test('TensorFlow Serving errors are { error }', async () => {
     ['/v1/models/dense3:predict', { instances: rows, inputs: rows }, 400,
       /either instances/],
     ['/v1/models/dense3:classify', { instances: rows }, 400, /:predict/],
+    // Its own body, which is no predict body: still told to use :predict.
+    ['/v1/models/dense3:regress', { examples: [{ a: 1 }] }, 400,
+      /:regress is not served; use :predict/],
     ['/v1/models/dense3/versions/7:predict', { instances: rows }, 404,
       /no version 7/],
     ['/v1/models/dense3:predict', { instances: [{ x: [1, 2, 3] }] }, 400,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import {
-  cleanUp, eventually, startTestApi, startTestWorker, testEnv,
+  cleanUp, eventually, startTestApi, startTestWorker, storeDir, testEnv,
   type TestApi, type TestWorker,
 } from './helpers/harness.ts'
 
@@ -77,3 +79,58 @@ test('kill -9 mid-training: another worker resumes from a checkpoint', async (t)
   const model = await call('GET', '/v1/models/resumed')
   assert.equal(model.body.versions.length, 1)
 })
+
+test('a job whose workers keep dying ends failed, recorded, without a checkpoint',
+  async () => {
+    // One stall allowed: the second worker killed under it is the last.
+    const strict = testEnv({ WORKER_LOCK_DURATION_MS: '5000',
+      WORKER_STALLED_INTERVAL_MS: '1000', JOB_ATTEMPTS: '1' })
+    const strictApi = await startTestApi(strict)
+    try {
+      const post = async (url: string, payload: object) =>
+        (await strictApi.app.inject({ method: 'POST', url, payload })).json()
+      const rows = Array.from({ length: 3000 }, (_, i) => ({
+        x: Array.from({ length: 16 }, (_, j) => Math.cos(i * (j + 1))),
+        y: i % 2 }))
+      const dataset = (await post('/v1/datasets', { name: 'd', rows })).id
+      const id = (await post('/v1/jobs', { model: 'doomed', dataset,
+        spec: { layers: [{ type: 'dense', units: 64, activation: 'relu' },
+          { type: 'dense', units: 2, activation: 'softmax' }],
+        loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
+        training: { epochs: 200, batchSize: 16 } })).id
+      const get = async () => (await strictApi.app.inject(`/v1/jobs/${id}`))
+        .json()
+
+      for (let kill = 0; kill < 2; kill++) {
+        const doomed = await startTestWorker(strict)
+        await eventually(async () => doomed.logs.some((l) => l.jobId === id &&
+          l.msg === 'epoch finished') && (await get()).history.length > 0 ||
+          undefined, 60_000, 'an epoch shown')
+        doomed.child.kill('SIGKILL')
+        await new Promise((r) => doomed.child.once('exit', r))
+      }
+      const last = await startTestWorker(strict)
+      workers.push(last)
+      const ended = await eventually(async () => {
+        const body = await get()
+        return body.state === 'failed' ? body : undefined
+      }, 60_000, 'the job to fail')
+      assert.equal(ended.error.code, 'TQ_ERR_JOB_TRAINING_FAILED')
+      assert.match(ended.error.message, /stopped answering/)
+      assert.ok(ended.history.length >= 1)
+
+      // Its record is in the store, as any finished job's, and its
+      // checkpoint is gone.
+      const dir = storeDir(strict)
+      await eventually(async () => (await readdir(join(dir, 'checkpoints'))
+        .catch(() => [])).length === 0 || undefined, 10_000,
+      'the checkpoint to go')
+      const stored = JSON.parse(await readFile(join(dir, 'jobs', `${id}.json`),
+        'utf8'))
+      assert.equal(stored.state, 'failed')
+      assert.equal(stored.history.length, ended.history.length)
+    } finally {
+      await strictApi.close()
+      await cleanUp(strict)
+    }
+  })

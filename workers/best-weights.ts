@@ -1,10 +1,15 @@
+import type { BestEpoch } from '../src/queue/checkpoints.ts'
 import { tf } from '../src/tf/backend.ts'
 
 /** Keras's restore_best_weights, which tfjs's EarlyStopping lacks. */
 export interface BestWeights {
   callback: tf.CustomCallback
+  /** The best epoch so far, while training: what a checkpoint keeps. */
+  current(): BestEpoch | undefined
   /** The epoch whose weights were put back, once training has ended. */
   readonly restoredEpoch: number | undefined
+  /** Frees the copy of the best weights, if one is still kept. */
+  dispose(): void
 }
 
 /**
@@ -12,18 +17,20 @@ export interface BestWeights {
  * (highest for accuracies) and puts them back when training ends, if
  * `ended()` says it really ended: a job stopped to be handed back or for
  * its time limit keeps its current weights, which its checkpoint stores
- * as the epoch it got to.
+ * as the epoch it got to. A resumed job goes on from the best epoch of
+ * the attempts before (`from`, whose weights this then owns).
  */
 export function restoreBestWeights(
   model: tf.LayersModel,
   monitor: string,
   ended: () => boolean,
+  from?: BestEpoch,
 ): BestWeights {
   const higherIsBetter = /acc|precision|recall/.test(monitor)
-  let best: number | undefined
-  let bestEpoch: number | undefined
+  let best = from?.value
+  let bestEpoch = from?.epoch
   let restoredEpoch: number | undefined
-  let saved: tf.Tensor[] = []
+  let saved: tf.Tensor[] = from?.weights ?? []
 
   const keep = () => {
     tf.dispose(saved)
@@ -41,19 +48,27 @@ export function restoreBestWeights(
       bestEpoch = epoch + 1
       keep()
     },
+    // Stopped for the next attempt to go on, the copy stays for the
+    // checkpoint (current()) until dispose().
     onTrainEnd: async () => {
-      if (saved.length > 0 && ended()) {
-        model.setWeights(saved)
-        restoredEpoch = bestEpoch
-      }
+      if (saved.length === 0 || !ended()) return
+      model.setWeights(saved)
+      restoredEpoch = bestEpoch
       tf.dispose(saved)
       saved = []
     },
   })
   return {
     callback,
+    current: () => saved.length > 0 && best !== undefined &&
+      bestEpoch !== undefined
+      ? { epoch: bestEpoch, value: best, weights: saved } : undefined,
     get restoredEpoch() {
       return restoredEpoch
+    },
+    dispose: () => {
+      tf.dispose(saved)
+      saved = []
     },
   }
 }

@@ -4,7 +4,9 @@ import type {
 } from '../src/queue/training-job.ts'
 import type { ArtifactStore } from '../src/store/artifact-store.ts'
 import type { tf } from '../src/tf/backend.ts'
-import { encodeCheckpoint, writeCheckpoint } from '../src/queue/checkpoints.ts'
+import {
+  encodeCheckpoint, writeCheckpoint, type BestEpoch, type Checkpoint,
+} from '../src/queue/checkpoints.ts'
 
 /**
  * What a client sees of a job's finished epochs: their log rows and the
@@ -25,18 +27,22 @@ export class EpochReports {
   readonly #store: ArtifactStore
   readonly #backend: string
   readonly #intervalMs: number
+  readonly #best: () => BestEpoch | undefined
   #pending: Promise<void> = Promise.resolve()
   /** Rows of the history already in the job's log. */
   #shown: number
   #lastAt = -Infinity
 
+  /** `best`: early stopping's best epoch so far, which checkpoints keep. */
   constructor(job: Job<TrainingJobData, TrainingResult>, store: ArtifactStore,
-    backend: string, intervalMs: number, history: HistoryRow[]) {
+    backend: string, intervalMs: number, history: HistoryRow[],
+    best: () => BestEpoch | undefined = () => undefined) {
     this.#job = job
     this.#store = store
     this.#backend = backend
     this.#intervalMs = intervalMs
     this.#shown = history.length
+    this.#best = best
   }
 
   /**
@@ -54,10 +60,12 @@ export class EpochReports {
    * Once training has stopped: checkpoints the weights as they are, with
    * the epochs not yet shown, and waits for every write. Stopped in mid
    * epoch (the worker shutting down), the next attempt trains that epoch
-   * again from these weights.
+   * again from these weights. `ended`: training is over (not stopped
+   * for the next attempt to go on), so a resume only stores the version.
    */
-  async flush(model: tf.LayersModel, history: HistoryRow[]): Promise<void> {
-    await this.#report(model, history)
+  async flush(model: tf.LayersModel, history: HistoryRow[],
+    ended?: Checkpoint['ended']): Promise<void> {
+    await this.#report(model, history, ended)
     await this.settled()
   }
 
@@ -66,11 +74,11 @@ export class EpochReports {
     return this.#pending
   }
 
-  async #report(model: tf.LayersModel, history: HistoryRow[]):
-    Promise<void> {
+  async #report(model: tf.LayersModel, history: HistoryRow[],
+    ended?: Checkpoint['ended']): Promise<void> {
     this.#lastAt = performance.now()
-    const bytes = await encodeCheckpoint(model,
-      { epoch: history.length, history: [...history] })
+    const bytes = await encodeCheckpoint(model, { epoch: history.length,
+      history: [...history], best: this.#best(), ended })
     await this.#pending
 
     const rows = history.slice(this.#shown)

@@ -20,7 +20,7 @@ import { serializeModel } from '../src/tf/model-io.ts'
 import { withSeed } from '../src/tf/seeded-random.ts'
 import { restoreBestWeights, type BestWeights } from './best-weights.ts'
 import {
-  removeCheckpoint, restoreCheckpoint,
+  removeCheckpoint, restoreCheckpoint, type Checkpoint,
 } from '../src/queue/checkpoints.ts'
 import { EpochReports } from './epoch-reports.ts'
 import { graphTensors } from './graph-tensors.ts'
@@ -37,8 +37,8 @@ export interface ProcessorDeps {
   maxJobSeconds: number
   /** The shortest time between two checkpoints (CHECKPOINT_INTERVAL_MS). */
   checkpointIntervalMs: number
-  /** How many rows a job's log holds: the epochs it has shown. */
-  loggedEpochs(jobId: string): Promise<number>
+  /** The rows a job's log holds: the epochs it has shown. */
+  jobLog(jobId: string): Promise<HistoryRow[]>
   /**
    * Set when the worker shuts down: running jobs stop at their next
    * batch, keep a checkpoint and go back to the queue for another worker.
@@ -149,6 +149,7 @@ async function fit(
   deps: ProcessorDeps,
   log: Logger,
   cancel: CancelWatch,
+  resumed: Checkpoint | undefined,
 ): Promise<number | undefined> {
   const { training } = job.data
   // An attempt goes on from the checkpoint, if any (history then holds
@@ -158,7 +159,7 @@ async function fit(
   // client following the job through a hand-over never sees its history
   // shrink.
   const initialEpoch = history.length
-  let logged = await deps.loggedEpochs(job.id!)
+  let logged = (await deps.jobLog(job.id!)).length
   if (logged > history.length) {
     await job.clearLogs()
     logged = 0
@@ -167,13 +168,14 @@ async function fit(
     job.log(JSON.stringify(row))))
   await job.updateProgress({ backend: deps.backend, epoch: initialEpoch,
     epochs: training.epochs, metrics: {} })
+  // An attempt before this one ended training (early stopping included)
+  // and then failed to store the version: only that is left to do.
+  if (resumed?.ended) return resumed.ended.restoredEpoch
 
   const stop = training.earlyStopping
   const seconds = Math.min(training.maxRuntimeSeconds ?? Infinity,
     deps.maxJobSeconds)
   const divergence: Divergence = { deadline: Date.now() + seconds * 1000 }
-  const reports = new EpochReports(job, deps.store, deps.backend,
-    deps.checkpointIntervalMs, history)
   const extra: Array<tf.CustomCallback | tf.EarlyStopping> = []
   let best: BestWeights | undefined
   if (stop) {
@@ -182,48 +184,57 @@ async function fit(
     // Not when stopped in mid epoch: a job handed back or past its time
     // limit keeps the weights it got to.
     best = restore ? restoreBestWeights(model, stop.monitor,
-      () => !divergence.midEpoch) : undefined
+      () => !divergence.midEpoch, resumed?.best) : undefined
     if (best) extra.push(best.callback)
   }
+  const reports = new EpochReports(job, deps.store, deps.backend,
+    deps.checkpointIntervalMs, history, () => best?.current())
 
-  await model.fit(xs, ys, {
-    epochs: training.epochs,
-    initialEpoch,
-    batchSize: training.batchSize,
-    validationSplit: training.validationSplit || undefined,
-    validationData: validation,
-    shuffle: training.shuffle,
-    classWeight: classWeights(training, classes),
-    verbose: 0,
-    callbacks: [
-      callbacks(job, log, deps, history, model, divergence, cancel, reports),
-      ...extra,
-    ],
-  })
-  await reports.settled()
+  try {
+    await model.fit(xs, ys, {
+      epochs: training.epochs,
+      initialEpoch,
+      batchSize: training.batchSize,
+      validationSplit: training.validationSplit || undefined,
+      validationData: validation,
+      shuffle: training.shuffle,
+      classWeight: classWeights(training, classes),
+      verbose: 0,
+      callbacks: [
+        callbacks(job, log, deps, history, model, divergence, cancel, reports),
+        ...extra,
+      ],
+    })
+    await reports.settled()
 
-  if (cancel.requested) {
-    throw new errors.JobCancelled(`cancelled in epoch ${history.length + 1}` +
-      `; no version was stored`)
+    if (cancel.requested) {
+      throw new errors.JobCancelled(`cancelled in epoch ${history.length + 1}` +
+        `; no version was stored`)
+    }
+    if (divergence.drained && history.length < training.epochs) {
+      // The weights after this batch, with the epochs done so far: the
+      // next worker trains this epoch again, from where this one got to.
+      await reports.flush(model, history)
+      throw new HandedBack()
+    }
+    if (divergence.timedOut) {
+      throw new errors.JobTimeout(`training ran past its limit of ${seconds} ` +
+        `s in epoch ${history.length + 1}; no version was stored`)
+    }
+    if (divergence.epoch !== undefined) {
+      throw new errors.JobDiverged(`training diverged: the loss became ` +
+        `${divergence.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
+        'lower the learning rate or check the data')
+    }
+    // Ended after a whole epoch: the last, or one early stopping chose.
+    const restoredEpoch = best?.restoredEpoch
+    await reports.flush(model, history, { restoredEpoch })
+    return restoredEpoch
+  } finally {
+    // Its copy of the best weights: kept past fit for the hand-back's
+    // checkpoint, or left there when fit threw.
+    best?.dispose()
   }
-  if (divergence.drained && history.length < training.epochs) {
-    // The weights after this batch, with the epochs done so far: the
-    // next worker trains this epoch again, from where this one got to.
-    await reports.flush(model, history)
-    throw new HandedBack()
-  }
-  if (divergence.timedOut) {
-    throw new errors.JobTimeout(`training ran past its limit of ${seconds} ` +
-      `s in epoch ${history.length + 1}; no version was stored`)
-  }
-  if (divergence.epoch !== undefined) {
-    throw new errors.JobDiverged(`training diverged: the loss became ` +
-      `${divergence.loss ?? 'NaN'} in epoch ${divergence.epoch}; ` +
-      'lower the learning rate or check the data')
-  }
-  // Ended after a whole epoch: the last, or one early stopping chose.
-  await reports.flush(model, history)
-  return best?.restoredEpoch
 }
 
 /**
@@ -321,11 +332,12 @@ async function train(
   const { record } = data
   const model = buildFor(spec, data)
   let tensors: TrainingTensors | undefined
+  let resumed: Checkpoint | undefined
   try {
     const encoding = targetEncoding(record, spec, model.outputs[0].shape)
     compileModel(model, spec)
     tensors = tensorsFor(data, encoding, training.shuffle)
-    const resumed = await restoreCheckpoint(deps.store, job.id!, model)
+    resumed = await restoreCheckpoint(deps.store, job.id!, model)
     if (resumed) {
       history.push(...resumed.history)
       log.info({ epoch: resumed.epoch, attempt: attemptOf(job) },
@@ -333,7 +345,7 @@ async function train(
     }
 
     const weightsEpoch = await fit(job, model, tensors, record.classes,
-      history, deps, log, cancel)
+      history, deps, log, cancel, resumed)
     const tested = await score(model, tensors)
     const version = await publish(job, model, record, encoding, history,
       weightsEpoch, tested, deps)
@@ -346,6 +358,9 @@ async function train(
     model.optimizer?.dispose()
     model.dispose()
     disposeTensors(tensors)
+    // Early stopping's best weights from the checkpoint, unless training
+    // took them over (and has disposed of them).
+    tf.dispose(resumed?.best?.weights ?? [])
   }
 }
 
@@ -371,6 +386,23 @@ async function finish(job: TrainingJob, history: HistoryRow[],
     attempts: attemptOf(job),
     finishedAt: new Date().toISOString(),
   })
+}
+
+/**
+ * Ends a job BullMQ failed without running it again: its workers kept
+ * dying under it (more stalls than JOB_ATTEMPTS). Stores its record, with
+ * the epochs its log holds, and removes its checkpoint, as the processor
+ * does for a failed last attempt.
+ */
+export async function finishAbandoned(job: TrainingJob, deps: ProcessorDeps):
+  Promise<void> {
+  const history = await deps.jobLog(job.id!)
+  const code = codeOf(errors.JobTrainingFailed)
+  await finish(job, history, deps, { error: { code, message: 'the ' +
+    'workers training it stopped answering more often than its attempts ' +
+    'allow (killed, or out of memory?); no version was stored' } })
+  deps.metrics?.jobs.inc({ outcome: 'failed' })
+  await removeCheckpoint(deps.store, job.id!)
 }
 
 /**
@@ -409,18 +441,25 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       await finish(job, history, deps, { result })
       deps.metrics?.jobs.inc({ outcome: 'completed' })
       return result
-    } catch (err) {
-      if (err instanceof HandedBack) {
-        // Back to the queue without counting as a failed attempt.
+    } catch (thrown) {
+      let err = thrown
+      // Back to the queue without counting as a failed attempt, unless a
+      // cancel came while its checkpoint was written: then it ends here,
+      // rather than wait in the queue for a worker to cancel it.
+      if (err instanceof HandedBack && !cancel.requested) {
         await job.moveToWait(token)
         log.info({ epoch: history.length }, 'job handed back')
         deps.metrics?.jobs.inc({ outcome: 'handed_back' })
         throw new WaitingError()
       }
+      if (err instanceof HandedBack) {
+        err = new errors.JobCancelled(`cancelled in epoch ` +
+          `${history.length + 1}; no version was stored`)
+      }
       const bad = isTqError(err)
       const last = bad || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
       const message = err instanceof Error ? err.message : String(err)
-      const code = bad ? err.code : codeOf(errors.JobTrainingFailed)
+      const code = isTqError(err) ? err.code : codeOf(errors.JobTrainingFailed)
       // A bad spec or dataset is the client's doing, not ours: warn.
       if (bad) log.warn({ code, reason: message }, 'training refused')
       else log.error({ err, code, final: last }, 'training failed')

@@ -5,10 +5,12 @@ import { WorkerMetrics } from '../src/metrics/worker-metrics.ts'
 import { CancelListener } from '../src/queue/cancellation.ts'
 import { connectRedis } from '../src/queue/connection.ts'
 import { logRedisErrors } from '../src/queue/redis-errors.ts'
-import { TRAINING_QUEUE } from '../src/queue/training-job.ts'
+import { TRAINING_QUEUE, type HistoryRow } from '../src/queue/training-job.ts'
 import { openStore } from '../src/store/open-store.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
-import { createTrainProcessor } from './train-processor.ts'
+import {
+  createTrainProcessor, finishAbandoned, type ProcessorDeps,
+} from './train-processor.ts'
 
 // Logged when the worker is ready and after each job: a leak shows as a
 // tensor count or a heap that keeps growing from the first.
@@ -47,31 +49,37 @@ export async function startWorker(config: Config, log: Logger):
   // For reading a job's log, which a Worker cannot.
   const queue = new Queue(TRAINING_QUEUE, { connection,
     prefix: config.TENSORQ_QUEUE_PREFIX })
-  const loggedEpochs = async (id: string) =>
-    (await queue.getJobLogs(id, 0, 0)).count
-  const worker = new Worker(TRAINING_QUEUE,
-    createTrainProcessor({ store, log, backend, cancels, draining, metrics,
-      loggedEpochs, maxJobSeconds: config.MAX_JOB_SECONDS,
-      checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS }), {
-      connection,
-      prefix: config.TENSORQ_QUEUE_PREFIX,
-      concurrency: config.WORKER_CONCURRENCY,
-      // tfjs runs a whole batch without yielding, so the lock can only be
-      // renewed between batches; a short lock would take a long batch for
-      // a dead worker and hand the job to another.
-      lockDuration: config.WORKER_LOCK_DURATION_MS,
-      // How soon the job of a dead worker goes to another, which resumes
-      // it from its checkpoint; a job may change hands that many times.
-      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-      maxStalledCount: config.JOB_ATTEMPTS,
-    })
+  const jobLog = async (id: string) =>
+    (await queue.getJobLogs(id, 0, -1, true)).logs
+      .map((row) => JSON.parse(row) as HistoryRow)
+  const deps: ProcessorDeps = { store, log, backend, cancels, draining,
+    metrics, jobLog, maxJobSeconds: config.MAX_JOB_SECONDS,
+    checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS }
+  const worker = new Worker(TRAINING_QUEUE, createTrainProcessor(deps), {
+    connection,
+    prefix: config.TENSORQ_QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    // tfjs runs a whole batch without yielding, so the lock can only be
+    // renewed between batches; a short lock would take a long batch for
+    // a dead worker and hand the job to another.
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    // How soon the job of a dead worker goes to another, which resumes
+    // it from its checkpoint; a job may change hands that many times.
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+    maxStalledCount: config.JOB_ATTEMPTS,
+  })
 
   worker.on('completed', (job) =>
     log.info({ jobId: job.id, result: job.returnvalue, ...footprint() },
       'job completed'))
-  worker.on('failed', (job, err) =>
+  worker.on('failed', (job, err) => {
     log.warn({ jobId: job?.id, reason: err.message, ...footprint() },
-      'job failed'))
+      'job failed')
+    // Failed by BullMQ itself, without the processor: it stalled too often.
+    if (!job?.deferredFailure) return
+    finishAbandoned(job, deps).catch((cause) => log.error({ jobId: job.id,
+      err: cause }, 'could not store the record of an abandoned job'))
+  })
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled'))
   logRedisErrors(worker, log, 'worker')
 

@@ -223,9 +223,16 @@ export const tfServingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       response: { 200: Answer, 400: TfError, 404: TfError, 413: TfError },
     })
 
+    // The verb is checked before the body: a :classify body is no
+    // predict body, and what the client needs to hear is to use :predict.
+    const verbFirst = async (request: { params: unknown }) => {
+      verbOf((request.params as { target: string }).target, 'params.target')
+    }
+
     app.post('/v1/models/:target', {
       schema: schema('TensorFlow Serving predict: {name}:predict',
         Type.Object({ target: Type.String() })),
+      preValidation: verbFirst,
     }, async (request) => {
       const name = verbOf(request.params.target, 'params.target')
       return tfPredict(serve, deps, name, {}, request.body)
@@ -234,6 +241,7 @@ export const tfServingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     app.post('/v1/models/:name/versions/:target', {
       schema: schema('TensorFlow Serving predict with a version: {v}:predict',
         Type.Object({ name: Type.String(), target: Type.String() })),
+      preValidation: verbFirst,
     }, async (request) => {
       const v = verbOf(request.params.target, 'params.target')
       return tfPredict(serve, deps, request.params.name,
@@ -244,6 +252,7 @@ export const tfServingRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       schema: schema('TensorFlow Serving predict with a label (an alias): ' +
         '{label}:predict', Type.Object({ name: Type.String(),
         target: Type.String() })),
+      preValidation: verbFirst,
     }, async (request) => {
       const alias = verbOf(request.params.target, 'params.target')
       return tfPredict(serve, deps, request.params.name, { alias },
