@@ -85,27 +85,38 @@ async function main(argv: string[]): Promise<void> {
   // Tells a parent (dev, a worker pool) that this process did start.
   process.send?.({ ready: true })
 
-  // One handler for signals and fatal errors; a second signal or the
-  // delay passing exits at once.
-  // A signal sent to the whole process group (systemd, Ctrl-C) reaches dev's
-  // worker twice: once itself, once forwarded by dev. A second signal within
-  // a second is that echo; a later one means "stop now".
-  let firstSignalAt = 0
-  const onSecondSignal = (signal: string) => {
-    if (Date.now() - firstSignalAt < 1000) return
-    log.error({ signal }, 'second signal, exiting now')
-    process.exit(1)
-  }
-  closeWithGrace({ delay: 20000, logger: log, onSecondSignal },
-    async ({ signal, err }) => {
-      firstSignalAt = Date.now()
-      if (err) log.error({ err }, 'fatal error, shutting down')
-      else log.info({ signal }, 'shutting down')
-      await running.close()
-      // close-with-grace exits 0 after a signal; a process that decided to
-      // fail first (dev, when its worker died) keeps its code.
-      if (process.exitCode) process.exit(process.exitCode)
+  // One shutdown for stop signals and fatal errors; the delay passing
+  // exits at once. A signal sent to the whole process group (systemd,
+  // Ctrl-C) reaches a child of dev or of a worker pool twice: once
+  // itself, once forwarded by its parent. A second signal within a second
+  // is that echo; a later one means "stop now". These two are handled
+  // here: close-with-grace exits at any second signal, echo or not, which
+  // killed a worker before it could hand its job back.
+  let stoppingSince: number | undefined
+  const grace = closeWithGrace({ delay: 20000, logger: log,
+    skip: [...STOP_SIGNALS] }, async ({ err }) => {
+    stoppingSince ??= Date.now()
+    if (err) log.error({ err }, 'fatal error, shutting down')
+    await running.close()
+    // close-with-grace exits 0 after a signal; a process that decided to
+    // fail first (dev, when its worker died) keeps its code.
+    if (process.exitCode) process.exit(process.exitCode)
+  })
+  for (const name of STOP_SIGNALS) {
+    process.on(name, (signal) => {
+      if (stoppingSince === undefined) {
+        stoppingSince = Date.now()
+        log.info({ signal }, 'shutting down')
+        void grace.close()
+        return
+      }
+      if (Date.now() - stoppingSince < 1000) return
+      log.error({ signal }, 'second signal, exiting now')
+      process.exit(1)
     })
+  }
 }
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
 
 await main(process.argv.slice(2))

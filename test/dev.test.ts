@@ -122,3 +122,50 @@ test('when dev dies without a word, its worker stops too', async () => {
   await eventually(async () => (alive(workers[0]) ? undefined : true),
     20_000, 'the orphaned worker to exit')
 })
+
+test('Ctrl-C on npm start (dev with a pool) hands the running job back',
+  async () => {
+  const port = await freePort()
+  const env = testEnv({ PORT: String(port), WORKER_PROCESSES: '2',
+    LOG_LEVEL: 'info' })
+  envs.push(env)
+  // Its own process group, as a shell gives a command: Ctrl-C signals
+  // every process in it, and dev and the pool forward it once more.
+  const child = spawn(process.execPath, [CLI, 'dev'], {
+    env: { ...process.env, ...env }, detached: true,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+  let out = ''
+  child.stdout!.on('data', (d) => { out += d })
+  const api = `http://127.0.0.1:${port}`
+  const post = async (path: string, body: object) => (await fetch(api + path,
+    { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body) })).json() as Promise<{ id: string }>
+  await eventually(async () => {
+    try {
+      return (await fetch(`${api}/health/ready`)).ok || undefined
+    } catch {
+      return undefined
+    }
+  }, 30_000, 'dev to be ready')
+
+  const rows = Array.from({ length: 3000 }, (_, i) => ({
+    x: Array.from({ length: 16 }, (_, j) => Math.sin(i * (j + 1))), y: i % 2 }))
+  const dataset = (await post('/v1/datasets', { name: 'd', rows })).id
+  const { id } = await post('/v1/jobs', { model: 'm', dataset,
+    spec: { layers: [{ type: 'dense', units: 64, activation: 'relu' },
+      { type: 'dense', units: 2, activation: 'softmax' }],
+    loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } },
+    training: { epochs: 500, batchSize: 16 } })
+  await eventually(async () => ((await (await fetch(`${api}/v1/jobs/${id}`))
+    .json()) as { history: unknown[] }).history.length >= 2 || undefined,
+  60_000, 'two epochs')
+
+  process.kill(-child.pid!, 'SIGINT')
+  // And to dev once more, as npm start does: it forwards the signal too.
+  process.kill(child.pid!, 'SIGINT')
+  const code = await new Promise((r) => child.once('exit', r))
+  assert.equal(code, 0)
+  assert.match(out, /"msg":"job handed back"/)
+  assert.doesNotMatch(out, /second signal/)
+})
