@@ -186,6 +186,16 @@ describe('uploads', () => {
       ']'.repeat(6000) + '],"y":1}\n', 'application/x-ndjson'],
     /line 2, x\[1\]: .*where a number was expected|line 2, x/],
   ]
+  test('an NDJSON row is named by its line, in the message and details',
+    async () => {
+      const res = await post('?name=n', '{"x":[1,2],"y":0}\n\n' +
+        '{"x":[1,"a"],"y":1}\n', 'application/x-ndjson')
+      assert.equal(res.status, 400, JSON.stringify(res.body))
+      assert.match(res.body.message, /^line 3, x/)
+      assert.equal(res.body.details.line, 3)
+      assert.equal(res.body.details.row, undefined)
+    })
+
   for (const [what, make, message] of bad) {
     test(`refused: ${what}`, async () => {
       const before = await stored()
@@ -248,7 +258,7 @@ describe('uploads', () => {
       'application/x-ndjson')
     assert.equal(res.status, 400)
     assert.equal(res.body.details.path, 'query.label')
-    assert.match(res.body.message, /does not apply to a ndjson upload/)
+    assert.match(res.body.message, /does not apply to an NDJSON upload/)
   })
 
   test('form fields are checked like the query', async () => {

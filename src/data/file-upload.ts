@@ -47,10 +47,15 @@ function list(value: string | undefined): string[] | undefined {
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
 }
 
+// How messages name each format's upload.
+const UPLOAD_NAMES: Record<FileUpload['format'], string> = {
+  csv: 'a CSV', ndjson: 'an NDJSON', idx: 'an IDX', images: 'an image zip',
+}
+
 function oneFile(upload: FileUpload): UploadedFile {
   if (upload.files.length === 1) return upload.files[0]
-  throw withDetails(new errors.RequestInvalid(`a ${upload.format} upload is ` +
-    `one file; got ${upload.files.length}`), { path: 'files' })
+  throw withDetails(new errors.RequestInvalid(`${UPLOAD_NAMES[upload.format]}` +
+    ` upload is one file; got ${upload.files.length}`), { path: 'files' })
 }
 
 function text(file: UploadedFile): string {
@@ -79,8 +84,8 @@ function checkApplies(upload: FileUpload): void {
   if (extra === undefined) return
   const path = upload.optionPath(extra)
   throw withDetails(new errors.RequestInvalid(`${path} does not apply to ` +
-    `a ${upload.format} upload (it takes ${APPLIES[upload.format].join(', ')})`),
-  { path })
+    `${UPLOAD_NAMES[upload.format]} upload (it takes ` +
+    `${APPLIES[upload.format].join(', ')})`), { path })
 }
 
 /**

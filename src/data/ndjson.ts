@@ -1,4 +1,4 @@
-import { errors, withDetails } from '../errors.ts'
+import { errors, isTqError, withDetails } from '../errors.ts'
 import type { EncodedDataset, Task } from './dataset.ts'
 import { shorten } from './finite.ts'
 import { encodeJsonRows } from './json-rows.ts'
@@ -51,6 +51,16 @@ export function encodeNdjson(text: string, opts: NdjsonOptions):
     throw withDetails(new errors.DatasetInvalid('the NDJSON body has no ' +
       'rows'), { path: 'body' })
   }
-  return encodeJsonRows({ name: opts.name, rows, task: opts.task }, 'ndjson',
-    (i, field) => `line ${lines[i]}, ${field}`)
+  try {
+    return encodeJsonRows({ name: opts.name, rows, task: opts.task },
+      'ndjson', (i, field) => `line ${lines[i]}, ${field}`)
+  } catch (err) {
+    // Its rows are the body's lines: details name the line, as the
+    // message does, not the row's index.
+    if (isTqError(err) && typeof err.details?.row === 'number') {
+      const { row, ...rest } = err.details
+      err.details = { ...rest, line: lines[row as number] }
+    }
+    throw err
+  }
 }
