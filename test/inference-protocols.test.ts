@@ -326,13 +326,13 @@ test('Open Inference Protocol v2 errors are { error }', async () => {
     ['/v2/models/dense3/infer', input({ data: [1, 'a', 3] }), 400,
       /data\[1\]/],
     ['/v2/models/dense3/infer', input({ data: [1, 2, 1e39] }), 400,
-      /^inputs\[0\]\.data\[2\] is not a FP32 value/],
+      /^inputs\[0\]\.data\[2\] is not a valid FP32 value/],
     // Named where it is in data as sent, nested or flat.
     ['/v2/models/dense3/infer', input({ data: [[1, 2, 1e39]] }), 400,
-      /^inputs\[0\]\.data\[0\]\[2\] is not a FP32 value/],
+      /^inputs\[0\]\.data\[0\]\[2\] is not a valid FP32 value/],
     ['/v2/models/dense3/infer', input({ shape: [2, 3], datatype: 'FP64',
       data: [[1, 2, 3], [4, 1e999, 6]] }), 400,
-      /^inputs\[0\]\.data\[1\]\[1\] is not a FP64 value/],
+      /^inputs\[0\]\.data\[1\]\[1\] is not a valid FP64 value/],
     ['/v2/models/dense3/infer', { ...input({}), outputs: [{ name: 'y' }] },
       400, /no output y/],
     ['/v2/models/dense3/infer', { inputs: [] }, 400, /inputs/],
@@ -344,13 +344,13 @@ test('Open Inference Protocol v2 errors are { error }', async () => {
     ['/v2/models/dense3/infer', input({ shape: [2, 3],
       data: [[1, 2, 3], [4, [5, 6]]] }), 400, /nests otherwise/],
     ['/v2/models/dense3/infer', input({ datatype: 'UINT8',
-      data: [1, -5, 3] }), 400, /data\[1\] is not a UINT8/],
+      data: [1, -5, 3] }), 400, /data\[1\] is not a valid UINT8/],
     ['/v2/models/dense3/infer', input({ datatype: 'INT8',
-      data: [1, 2, 100000] }), 400, /data\[2\] is not a INT8/],
+      data: [1, 2, 100000] }), 400, /data\[2\] is not a valid INT8/],
     ['/v2/models/dense3/infer', input({ datatype: 'FP16',
-      data: [70000, 2, 3] }), 400, /data\[0\] is not a FP16/],
+      data: [70000, 2, 3] }), 400, /data\[0\] is not a valid FP16/],
     ['/v2/models/dense3/infer', input({ datatype: 'INT8',
-      data: [1, 0.5, 3] }), 400, /data\[1\] is not a INT8/],
+      data: [1, 0.5, 3] }), 400, /data\[1\] is not a valid INT8/],
     ['/v2/models/dense3/infer', input({ extra: 1 }), 400, /extra/],
     ['/v2/models/iris/infer', { inputs: ['sepal_length', 'sepal_width',
       'petal_length', 'petal_width', 'sepal_length'].map((name) => ({ name,
@@ -402,6 +402,10 @@ test('Open Inference Protocol v2: binary tensor data, in and out', async () => {
   assert.match(short.json().error, /binary_data_size 24 does not fit/)
   const extra = await send({ inputs: [input] }, Buffer.concat([data, data]))
   assert.match(extra.json().error, /24 bytes follow/)
+  const text = await send({ inputs: [{ ...input,
+    parameters: { binary_data_size: '24' } }] }, data)
+  assert.match(text.json().error,
+    /binary_data_size must be a whole number of bytes; got "24"/)
   const noLength = await send({ inputs: [input] }, data, 99999)
   assert.match(noLength.json().error, /inference-header-content-length/)
 

@@ -75,8 +75,11 @@ export function readBinaryRequest(body: Buffer, headerLength: unknown):
         Object.keys(READERS).join(', '), `inputs[${i}].datatype`)
     }
     const [width, read] = reader
-    if (!Number.isInteger(size) || (size as number) < 0 ||
-      (size as number) % width !== 0 || at + (size as number) > body.length) {
+    if (!Number.isInteger(size) || (size as number) < 0) {
+      throw bad(`inputs[${i}]: binary_data_size must be a whole number of ` +
+        `bytes; got ${JSON.stringify(size)}`, path)
+    }
+    if ((size as number) % width !== 0 || at + (size as number) > body.length) {
       throw bad(`inputs[${i}]: binary_data_size ${String(size)} does not ` +
         `fit: ${body.length - at} bytes are left, in ${width}-byte values`,
       path)

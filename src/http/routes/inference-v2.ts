@@ -34,11 +34,13 @@ const INT_RANGES: Record<string, [number, number]> = {
   UINT8: [0, 2 ** 8 - 1],
   UINT16: [0, 2 ** 16 - 1],
   UINT32: [0, 2 ** 32 - 1],
-  UINT64: [0, Number.MAX_SAFE_INTEGER],
+  // Past 2^53 a JSON number, like the float32 the model takes, is not
+  // exact; the values are in range all the same.
+  UINT64: [0, 2 ** 64 - 1],
   INT8: [-(2 ** 7), 2 ** 7 - 1],
   INT16: [-(2 ** 15), 2 ** 15 - 1],
   INT32: [-(2 ** 31), 2 ** 31 - 1],
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  INT64: [-(2 ** 63), 2 ** 63 - 1],
 }
 
 /** The largest finite half- and single-precision values. */
@@ -190,7 +192,7 @@ function checkedData(tensor: Tensor, at: string): unknown[] {
   const wrong = data.findIndex((v) => !fits(v))
   if (wrong >= 0) {
     const where = `${at}.data${indexPath(wrong, tensor)}`
-    throw bad(`${where} is not a ${tensor.datatype} value`, where)
+    throw bad(`${where} is not a valid ${tensor.datatype} value`, where)
   }
   return data.map(Number)
 }
