@@ -73,34 +73,54 @@ void maxPoolGrad(const float* dy, const float* x, float* dx,
   std::memset(dx, 0, sizeof(float) * s.batch * s.inH * s.inW * c);
 
   // The gradient goes to the first maximum of each window, as tfjs's own
-  // kernels choose it: strictly greater than everything before it.
-  std::vector<float> best(c);
-  std::vector<int64_t> where(c);
-  int64_t current = -1;
-  const auto flush = [&]() {
-    if (current < 0) return;
-    const float* grad = dy + current * c;
-    for (int i = 0; i < c; i++) {
-      if (where[i] >= 0) dx[where[i] * c + i] += grad[i];
-    }
-  };
+  // kernels choose it: strictly greater than everything before it, from
+  // -inf, so a window of NaNs passes none. Each window's taps are listed
+  // first; the comparisons then run over the channels without branches,
+  // which the compiler vectorizes, keeping the winning tap's number.
+  std::vector<int64_t> taps(size_t(s.fh) * s.fw);
+  std::vector<float> bestBuf(c);
+  std::vector<int32_t> tapBuf(c);
+  float* __restrict best = bestBuf.data();
+  int32_t* __restrict tapOf = tapBuf.data();
 
-  forEachWindowTap(s, [&](int64_t out, int64_t in) {
-    if (out != current) {
-      flush();
-      current = out;
-      std::fill(best.begin(), best.end(), kLowest);
-      std::fill(where.begin(), where.end(), -1);
-    }
-    const float* src = x + in * c;
-    for (int i = 0; i < c; i++) {
-      if (src[i] > best[i]) {
-        best[i] = src[i];
-        where[i] = in;
+  for (int b = 0; b < s.batch; b++) {
+    for (int oy = 0; oy < s.outH; oy++) {
+      for (int ox = 0; ox < s.outW; ox++) {
+        int n = 0;
+        for (int ky = 0; ky < s.fh; ky++) {
+          const int iy = oy * s.strideH - s.padTop + ky * s.dilH;
+          if (iy < 0 || iy >= s.inH) continue;
+          for (int kx = 0; kx < s.fw; kx++) {
+            const int ix = ox * s.strideW - s.padLeft + kx * s.dilW;
+            if (ix < 0 || ix >= s.inW) continue;
+            taps[n++] = (int64_t(b) * s.inH + iy) * s.inW + ix;
+          }
+        }
+        if (n == 0) continue;
+
+        for (int i = 0; i < c; i++) {
+          best[i] = kLowest;
+          tapOf[i] = -1;
+        }
+        for (int k = 0; k < n; k++) {
+          const float* __restrict src = x + taps[k] * c;
+          // As masks, not branches: which tap wins is data, and a
+          // mispredicted branch per value cost more than the rest.
+          for (int i = 0; i < c; i++) {
+            const int32_t more = -int32_t(src[i] > best[i]);
+            best[i] = src[i] > best[i] ? src[i] : best[i];
+            tapOf[i] = (tapOf[i] & ~more) | (k & more);
+          }
+        }
+
+        const int64_t out = (int64_t(b) * s.outH + oy) * s.outW + ox;
+        const float* grad = dy + out * c;
+        for (int i = 0; i < c; i++) {
+          if (tapOf[i] >= 0) dx[taps[tapOf[i]] * c + i] += grad[i];
+        }
       }
     }
-  });
-  flush();
+  }
 }
 
 void avgPoolGrad(const float* dy, float* dx, const ConvShape& s) {
