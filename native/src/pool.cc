@@ -13,24 +13,35 @@ namespace {
 
 constexpr float kLowest = -std::numeric_limits<float>::infinity();
 
+// Lists the in-range window taps of output pixel (b, oy, ox) into `taps`,
+// in row-major window order, and returns how many there are; pixel
+// indexes count [batch, row, column] positions, to be scaled by the
+// channels.
+int windowTaps(const ConvShape& s, int b, int oy, int ox, int64_t* taps) {
+  int n = 0;
+  for (int ky = 0; ky < s.fh; ky++) {
+    const int iy = oy * s.strideH - s.padTop + ky * s.dilH;
+    if (iy < 0 || iy >= s.inH) continue;
+    for (int kx = 0; kx < s.fw; kx++) {
+      const int ix = ox * s.strideW - s.padLeft + kx * s.dilW;
+      if (ix < 0 || ix >= s.inW) continue;
+      taps[n++] = (int64_t(b) * s.inH + iy) * s.inW + ix;
+    }
+  }
+  return n;
+}
+
 // Calls visit(outPixel, inPixel) for each in-range window tap of each
-// output pixel, taps in row-major window order; pixel indexes count
-// [batch, row, column] positions, to be scaled by the channels.
+// output pixel, as windowTaps lists them.
 template <typename Visit>
 void forEachWindowTap(const ConvShape& s, Visit visit) {
+  std::vector<int64_t> taps(size_t(s.fh) * s.fw);
   for (int b = 0; b < s.batch; b++) {
     for (int oy = 0; oy < s.outH; oy++) {
       for (int ox = 0; ox < s.outW; ox++) {
         const int64_t out = (int64_t(b) * s.outH + oy) * s.outW + ox;
-        for (int ky = 0; ky < s.fh; ky++) {
-          const int iy = oy * s.strideH - s.padTop + ky * s.dilH;
-          if (iy < 0 || iy >= s.inH) continue;
-          for (int kx = 0; kx < s.fw; kx++) {
-            const int ix = ox * s.strideW - s.padLeft + kx * s.dilW;
-            if (ix < 0 || ix >= s.inW) continue;
-            visit(out, (int64_t(b) * s.inH + iy) * s.inW + ix);
-          }
-        }
+        const int n = windowTaps(s, b, oy, ox, taps.data());
+        for (int k = 0; k < n; k++) visit(out, taps[k]);
       }
     }
   }
@@ -86,16 +97,7 @@ void maxPoolGrad(const float* dy, const float* x, float* dx,
   for (int b = 0; b < s.batch; b++) {
     for (int oy = 0; oy < s.outH; oy++) {
       for (int ox = 0; ox < s.outW; ox++) {
-        int n = 0;
-        for (int ky = 0; ky < s.fh; ky++) {
-          const int iy = oy * s.strideH - s.padTop + ky * s.dilH;
-          if (iy < 0 || iy >= s.inH) continue;
-          for (int kx = 0; kx < s.fw; kx++) {
-            const int ix = ox * s.strideW - s.padLeft + kx * s.dilW;
-            if (ix < 0 || ix >= s.inW) continue;
-            taps[n++] = (int64_t(b) * s.inH + iy) * s.inW + ix;
-          }
-        }
+        const int n = windowTaps(s, b, oy, ox, taps.data());
         if (n == 0) continue;
 
         for (int i = 0; i < c; i++) {
