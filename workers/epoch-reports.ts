@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq'
+import {
+  encodeCheckpoint, writeCheckpoint, type BestEpoch, type Checkpoint,
+} from '../src/queue/checkpoints.ts'
 import type {
   HistoryRow, TrainingJobData, TrainingProgress, TrainingResult,
 } from '../src/queue/training-job.ts'
 import type { ArtifactStore } from '../src/store/artifact-store.ts'
 import type { tf } from '../src/tf/backend.ts'
-import {
-  encodeCheckpoint, writeCheckpoint, type BestEpoch, type Checkpoint,
-} from '../src/queue/checkpoints.ts'
 
 /**
  * What a client sees of a job's finished epochs: their log rows and the
