@@ -57,23 +57,41 @@ async function job(id: string) {
   return (await call('GET', `/v1/jobs/${id}`)).body
 }
 
+/** The row of the first epoch where acc reached 1: the best one. */
+function bestRow(history: Array<{ loss: number; acc: number }>) {
+  const best = history.findIndex((r) => r.acc === 1)
+  assert.ok(best >= 0 && best < history.length - 1, `best epoch ${best + 1}`)
+  return history[best]
+}
+
+async function finished(id: string) {
+  return eventually(async () => {
+    const j = await job(id)
+    return ['completed', 'failed', 'cancelled'].includes(j.state) ? j
+      : undefined
+  }, 60_000, `job ${id}`)
+}
+
+/** Trains job `id` on a worker of its own until `epochs` show; stops it. */
+async function trainThenStop(id: string, epochs: number): Promise<void> {
+  const worker = await startTestWorker(env)
+  await eventually(async () => (await job(id)).history.length >= epochs ||
+    undefined, 60_000, `${epochs} epochs`)
+  await worker.stop()
+}
+
 test('the version holds the best epoch, with its metrics', async () => {
   const worker = await startTestWorker(env)
   try {
     const id = await queue('best', 300)
-    const done = await eventually(async () => {
-      const j = await job(id)
-      return ['completed', 'failed'].includes(j.state) ? j : undefined
-    }, 60_000, 'the job')
+    const done = await finished(id)
     assert.equal(done.state, 'completed', JSON.stringify(done.error))
 
-    const history = done.history as Array<{ loss: number; acc: number }>
-    const best = history.findIndex((r) => r.acc === 1)
-    assert.ok(best >= 0 && best < history.length - 1, `best epoch ${best + 1}`)
+    const best = bestRow(done.history)
     const version = (await call('GET', '/v1/models/best/versions/1')).body
     assert.equal(version.epochs, 300)
-    assert.equal(version.metrics.loss, history[best].loss)
-    assert.notEqual(version.metrics.loss, history.at(-1)!.loss)
+    assert.equal(version.metrics.loss, best.loss)
+    assert.notEqual(version.metrics.loss, done.history.at(-1)!.loss)
   } finally {
     await worker.stop()
   }
@@ -81,10 +99,7 @@ test('the version holds the best epoch, with its metrics', async () => {
 
 test('handed back, a job keeps its weights; cancelled, its history', async () => {
   const id = await queue('handed', 10_000)
-  const worker = await startTestWorker(env)
-  await eventually(async () => (await job(id)).history.length >= 200 ||
-    undefined, 60_000, '200 epochs')
-  await worker.stop()
+  await trainThenStop(id, 200)
 
   const queued = await job(id)
   assert.equal(queued.state, 'queued')
@@ -125,10 +140,7 @@ test('handed back, a job keeps its weights; cancelled, its history', async () =>
 
 test("resumed by another worker, a job's history only grows", async () => {
   const id = await queue('resumed', 3000, false)
-  const first = await startTestWorker(env)
-  await eventually(async () => (await job(id)).history.length >= 300 ||
-    undefined, 60_000, '300 epochs')
-  await first.stop()
+  await trainThenStop(id, 300)
 
   const second = await startTestWorker(env)
   try {
@@ -153,28 +165,10 @@ test("resumed by another worker, a job's history only grows", async () => {
   }
 })
 
-/** The row of the first epoch where acc reached 1: the best one. */
-function bestRow(history: Array<{ loss: number; acc: number }>) {
-  const best = history.findIndex((r) => r.acc === 1)
-  assert.ok(best >= 0 && best < history.length - 1, `best epoch ${best + 1}`)
-  return history[best]
-}
-
-async function finished(id: string) {
-  return eventually(async () => {
-    const j = await job(id)
-    return ['completed', 'failed', 'cancelled'].includes(j.state) ? j
-      : undefined
-  }, 60_000, `job ${id}`)
-}
-
 test('handed back and resumed, a job keeps the best epoch of both attempts',
   async () => {
     const id = await queue('across', 3000)
-    const first = await startTestWorker(env)
-    await eventually(async () => (await job(id)).history.length >= 200 ||
-      undefined, 60_000, '200 epochs')
-    await first.stop()
+    await trainThenStop(id, 200)
     const second = await startTestWorker(env)
     try {
       const done = await finished(id)
