@@ -8,6 +8,7 @@
         "src/conv.cc",
         "src/lstm.cc",
         "src/matmul.cc",
+        "src/narrow-products.cc",
         "src/pool.cc",
         "src/reduce.cc"
       ],
@@ -17,7 +18,8 @@
       "cflags_cc": [
         "-O3",
         "-std=c++17",
-        "-fno-math-errno"
+        "-fno-math-errno",
+        "-Wno-psabi"
       ],
       "cflags_cc!": [
         "-fno-exceptions"

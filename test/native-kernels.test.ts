@@ -168,6 +168,12 @@ const CONVS: Array<{ x: Shape4; k: Shape4; strides: [number, number];
   { x: [2, 5, 5, 4], k: [1, 1, 4, 3], strides: [1, 1], pad: 'valid' },
   { x: [1, 9, 9, 2], k: [3, 3, 2, 2], strides: [1, 1], pad: 'same',
     dilations: [2, 2] },
+  // Narrow patches over channels in groups of 16 and 8, borders of padding
+  // and a batch of rows that is not a multiple of four.
+  { x: [4, 12, 11, 1], k: [3, 3, 1, 16], strides: [1, 1], pad: 'same' },
+  { x: [2, 7, 7, 3], k: [3, 3, 3, 24], strides: [1, 1], pad: 'valid' },
+  // A patch too wide for the narrow loops (72 values) goes to BLAS.
+  { x: [1, 8, 8, 8], k: [3, 3, 8, 8], strides: [1, 1], pad: 'same' },
   // More patch rows than one scratch chunk holds (2^21 floats / 27).
   { x: [2, 240, 200, 3], k: [3, 3, 3, 2], strides: [1, 1], pad: 'same' },
 ]

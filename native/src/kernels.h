@@ -4,6 +4,17 @@
 
 #include <cstdint>
 
+// Marks a loop-heavy function to be compiled twice, for AVX2 with FMA and
+// for baseline x86-64, the one to run chosen when the addon loads: the
+// addon may be built on one machine and run on another (a Docker image),
+// so it cannot be compiled for the builder's CPU alone.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TQ_VECTORIZED \
+  __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define TQ_VECTORIZED
+#endif
+
 namespace tq {
 
 // A 2-D convolution's geometry, NHWC input and [fh, fw, inC, outC] filter,
