@@ -37,8 +37,9 @@ import {
 } from '../src/spec/build-model.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
 import { nativeAddon } from '../src/tf/native-kernels/addon.ts'
-import { LSTM_KERNELS } from '../src/tf/native-kernels/lstm.ts'
-import { registerNativeKernels } from '../src/tf/native-kernels/register.ts'
+import {
+  ADDED_KERNELS, registerNativeKernels,
+} from '../src/tf/native-kernels/register.ts'
 import {
   cleanUp, eventually, startTestApi, startTestWorker, testEnv,
   type TestWorker,
@@ -73,10 +74,11 @@ const tensorqWasm = REPLACED.map((n) => getKernel(n, 'wasm')!)
 // The kernels native replaces, as they were on WASM, and native's own.
 const wasmKernels = nativeMissing ? [] : registerNativeKernels()
 const nativeKernels = wasmKernels.map((k) => getKernel(k.kernelName, 'wasm')!)
-// Kernels native adds that WASM has no counterpart of (the LSTM layer's):
+// Kernels native adds that WASM has no counterpart of (LSTM and Conv2D
+// layers use them):
 // present only while native runs.
 const nativeOnly = nativeMissing ? []
-  : LSTM_KERNELS.map((n) => getKernel(n, 'wasm')!)
+  : ADDED_KERNELS.map((n) => getKernel(n, 'wasm')!)
 
 function useKernels(kernels: KernelConfig[]): void {
   for (const kernel of kernels) {

@@ -4,6 +4,7 @@
       "target_name": "tensorq_kernels",
       "sources": [
         "src/adam.cc",
+        "src/bias-relu.cc",
         "src/addon.cc",
         "src/conv.cc",
         "src/lstm.cc",

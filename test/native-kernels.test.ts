@@ -5,6 +5,7 @@ import { nativeAddon } from '../src/tf/native-kernels/addon.ts'
 import { withSeed } from '../src/tf/seeded-random.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
 import { FusedAdam } from '../src/tf/fused-adam.ts'
+import { CONV2D_RELU } from '../src/tf/native-kernels/conv-relu.ts'
 import { close, random } from './helpers/kernel-values.ts'
 
 // Each kernel the native addon registers (on the WASM backend) is checked
@@ -208,6 +209,82 @@ test('native FusedConv2D with bias and relu matches pure JS', { skip },
     strides: 1, pad: 'same', bias: tf.tensor1d(random([4], 3)),
     activation: 'relu',
   }), 'FusedConv2D'))
+
+// A convolution with its bias and relu: the kernel Conv2D layers with a
+// relu run as on native, else (pure JS) the ops tfjs would run.
+function convRelu(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | null,
+  strides: [number, number], pad: 'same' | 'valid'): tf.Tensor {
+  if (tf.getKernel(CONV2D_RELU, tf.getBackend())) {
+    const inputs = bias ? { x, filter, bias } : { x, filter }
+    return tf.engine().runKernel(CONV2D_RELU, inputs, { strides, pad,
+      dataFormat: 'NHWC', dilations: [1, 1] } as never) as tf.Tensor
+  }
+  const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, strides, pad)
+  return tf.relu(bias ? tf.add(y, bias) : y)
+}
+
+const CONV_RELUS: Array<{ x: Shape4; k: Shape4; strides: [number, number];
+  pad: 'same' | 'valid'; bias: boolean }> = [
+  { x: [2, 9, 9, 1], k: [3, 3, 1, 16], strides: [1, 1], pad: 'valid',
+    bias: true },
+  { x: [2, 8, 7, 3], k: [3, 3, 3, 5], strides: [2, 1], pad: 'same',
+    bias: true },
+  { x: [1, 6, 6, 4], k: [2, 2, 4, 8], strides: [1, 1], pad: 'same',
+    bias: false },
+]
+
+for (const c of CONV_RELUS) {
+  test(`native ${CONV2D_RELU} ${JSON.stringify(c)} and its gradients ` +
+    'match pure JS', { skip }, () => matches(() => {
+    const x = tf.tensor4d(random(c.x, 41), c.x)
+    const k = tf.tensor4d(random(c.k, 42), c.k)
+    const b = tf.tensor1d(random([c.k[3]], 43))
+    const f = (...args: tf.Tensor[]) => convRelu(args[0], args[1],
+      c.bias ? args[2] : null, c.strides, c.pad)
+    // Weights on the outputs, so that dy is not 0 where the relu gave 0
+    // (as a squared loss's would be): the relu's gradient must stop it.
+    const loss = (...args: tf.Tensor[]) => {
+      const y = f(...args)
+      return y.mul(tf.tensor(random(y.shape, 46), y.shape)).sum()
+    }
+    const inputs = c.bias ? [x, k, b] : [x, k]
+    return [f(...inputs), ...tf.grads(loss)(inputs)]
+  }, CONV2D_RELU))
+}
+
+test('Conv2D layers with a relu train through one kernel on native, as ' +
+  'on pure JS', { skip }, async () => {
+  const run = () => withSeed(9, async () => {
+    const model = tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 8, kernelSize: 3,
+        activation: 'relu' }),
+      tf.layers.conv2d({ filters: 4, kernelSize: 2, activation: 'relu',
+        useBias: false, padding: 'same' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 1 }),
+    ] })
+    model.compile({ optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError' })
+    const x = tf.tensor4d(random([8, 6, 6, 2], 44), [8, 6, 6, 2])
+    const y = tf.tensor2d(random([8, 1], 45), [8, 1])
+    await model.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false,
+      verbose: 0 })
+    const weights = model.getWeights().flatMap((w) => Array.from(w.dataSync()))
+    model.dispose()
+    tf.dispose([x, y])
+    return weights
+  })
+
+  const before = callsOf.reluBackprop ?? 0
+  const native = await run()
+  // 2 layers × 2 batches × 2 epochs.
+  assert.equal((callsOf.reluBackprop ?? 0) - before, 8)
+  await tf.setBackend('cpu')
+  try {
+    close(native, await run(), 1e-4)
+  } finally {
+    await tf.setBackend('wasm')
+  }
+})
 
 const POOLS: Array<{ x: Shape4; size: [number, number];
   strides: [number, number]; pad: 'same' | 'valid' }> = [

@@ -289,6 +289,44 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   });
 }
 
+// biasRelu(y, bias, rows, cols, relu): an empty bias adds none.
+napi_value BiasRelu(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    napi_value argv[5];
+    argsOf(env, info, 5, argv);
+    const int64_t rows = integer(env, argv[2], "rows");
+    const int64_t cols = integer(env, argv[3], "cols");
+    float* y = floats(env, argv[0], rows * cols, "y");
+    const float* bias = floats(env, argv[1], 0, "bias");
+    size_t biasLength = 0;
+    napi_get_typedarray_info(env, argv[1], nullptr, &biasLength, nullptr,
+                             nullptr, nullptr);
+    if (biasLength == 0) {
+      bias = nullptr;
+    } else {
+      bias = floats(env, argv[1], cols, "bias");
+    }
+    tq::biasRelu(y, bias, rows, int(cols), boolean(env, argv[4]));
+    return undefinedValue(env);
+  });
+}
+
+// reluBackprop(dy, y, dx, dbias, rows, cols)
+napi_value ReluBackprop(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    napi_value argv[6];
+    argsOf(env, info, 6, argv);
+    const int64_t rows = integer(env, argv[4], "rows");
+    const int64_t cols = integer(env, argv[5], "cols");
+    const float* dy = floats(env, argv[0], rows * cols, "dy");
+    const float* y = floats(env, argv[1], rows * cols, "y");
+    float* dx = floats(env, argv[2], rows * cols, "dx");
+    float* dbias = floats(env, argv[3], cols, "dbias");
+    tq::reluBackprop(dy, y, dx, dbias, rows, int(cols));
+    return undefinedValue(env);
+  });
+}
+
 // adamUpdate(x, g, m, v, x2, m2, v2, steps): steps is a Float32Array of
 // AdamStep's six fields; all seven arrays as long as x.
 napi_value AdamUpdate(napi_env env, napi_callback_info info) {
@@ -352,6 +390,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"lstmBackward", nullptr, LstmBackward, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr,
+       napi_default_jsproperty, nullptr},
+      {"biasRelu", nullptr, BiasRelu, nullptr, nullptr, nullptr,
+       napi_default_jsproperty, nullptr},
+      {"reluBackprop", nullptr, ReluBackprop, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr,
        napi_default_jsproperty, nullptr},

@@ -71,6 +71,16 @@ void lstmBackward(const float* x, const float* w, const float* u,
 // of a bias take it. Accumulated in double, written as float.
 void sumRows(const float* x, float* out, int64_t rows, int64_t cols);
 
+// y[r, c] += bias[c] (unless bias is null), then y = max(y, 0) if relu,
+// in place, for a [rows, cols] y.
+void biasRelu(float* y, const float* bias, int64_t rows, int cols,
+              bool relu);
+
+// The gradients below a bias and relu whose output was y: dx = dy where
+// y > 0, else 0, and dbias[c] = Σ_r dx[r, c].
+void reluBackprop(const float* dy, const float* y, float* dx, float* dbias,
+                  int64_t rows, int cols);
+
 // Adam's constants for one step; correction1 and 2 are 1 − β^t.
 struct AdamStep {
   float learningRate, beta1, beta2, epsilon, correction1, correction2;

@@ -26,6 +26,10 @@ export interface NativeAddon {
     shape: Int32Array): void
   sumRows(x: Float32Array, out: Float32Array, rows: number,
     cols: number): void
+  biasRelu(y: Float32Array, bias: Float32Array, rows: number, cols: number,
+    relu: boolean): void
+  reluBackprop(dy: Float32Array, y: Float32Array, dx: Float32Array,
+    dbias: Float32Array, rows: number, cols: number): void
   adamUpdate(x: Float32Array, g: Float32Array, m: Float32Array,
     v: Float32Array, x2: Float32Array, m2: Float32Array, v2: Float32Array,
     steps: Float32Array): void

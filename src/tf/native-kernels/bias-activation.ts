@@ -1,7 +1,9 @@
 import {
-  getKernel, type KernelBackend, type NamedAttrMap, type TensorInfo,
+  getKernel, type KernelBackend, type KernelConfig, type KernelFunc,
+  type NamedAttrMap, type TensorInfo,
 } from '@tensorflow/tfjs'
-import { heapFloats } from '../wasm-kernels/wasm-heap.ts'
+import { heapFloats, newOutput } from '../wasm-kernels/wasm-heap.ts'
+import { nativeAddon } from './addon.ts'
 
 /** What tfjs's fused kernels (_FusedMatMul, FusedConv2D) add after. */
 export interface Epilogue {
@@ -20,6 +22,8 @@ const ACTIVATION_KERNELS: Record<string, string> = {
   leakyrelu: 'LeakyRelu',
   prelu: 'Prelu',
 }
+
+const NO_BIAS = new Float32Array(0)
 
 function size(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1)
@@ -47,27 +51,23 @@ export function applyEpilogue(backendName: string, backend: object,
   }
 
   const { bias } = epilogue
+  const activation = epilogue.activation ?? 'linear'
   const channels = out.shape[out.shape.length - 1]
-  if (bias && size(bias.shape) === channels && bias.dtype === 'float32') {
-    // One bias per output channel, the only shape layers use: a loop.
-    const values = heapFloats(backend, out)
-    const add = heapFloats(backend, bias)
-    for (let i = 0; i < values.length; i += channels) {
-      for (let c = 0; c < channels; c++) values[i + c] += add[c]
-    }
-  } else if (bias) {
+  const perChannel = bias !== undefined && bias.dtype === 'float32' &&
+    size(bias.shape) === channels
+  const inPlace = activation === 'linear' || activation === 'relu'
+  if (bias && !perChannel) {
     replace(run(backendName, 'Add', backend, { a: result, b: bias }))
   }
-
-  const activation = epilogue.activation ?? 'linear'
-  if (activation === 'linear') return result
-  if (activation === 'relu') {
+  // One bias per output channel, the only shape layers use, and a relu
+  // are one pass of the addon's over the output.
+  if (perChannel || activation === 'relu') {
     const values = heapFloats(backend, result)
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] < 0) values[i] = 0
-    }
-    return result
+    nativeAddon().biasRelu(values,
+      perChannel ? heapFloats(backend, bias) : NO_BIAS,
+      values.length / Math.max(channels, 1), channels, activation === 'relu')
   }
+  if (inPlace) return result
 
   const kernel = ACTIVATION_KERNELS[activation]
   if (!kernel) throw new Error(`unknown fused activation '${activation}'`)
@@ -80,4 +80,27 @@ export function applyEpilogue(backendName: string, backend: object,
       { alpha: epilogue.leakyreluAlpha ?? 0.2 }))
   }
   return result
+}
+
+/** The kernel that takes a gradient back through a bias and relu. */
+export const RELU_BACKPROP = 'TensorqReluBackprop'
+
+/**
+ * RELU_BACKPROP: from dy and the relu's output y, [dx, dbias]: dy where y
+ * is positive, else 0, and dx summed over all but the last axis. One pass,
+ * where tfjs's own gradients take Step, Cast, Multiply and Sum.
+ */
+export function reluBackpropKernel(backendName: string): KernelConfig {
+  const kernelFunc: KernelFunc = ({ inputs, backend }) => {
+    const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo }
+    const channels = y.shape[y.shape.length - 1] ?? 1
+    const dx = newOutput(backend, y.shape)
+    const dbias = newOutput(backend, [channels])
+    const passed = heapFloats(backend, dx)
+    nativeAddon().reluBackprop(heapFloats(backend, dy),
+      heapFloats(backend, y), passed, heapFloats(backend, dbias),
+      passed.length / Math.max(channels, 1), channels)
+    return [dx, dbias]
+  }
+  return { kernelName: RELU_BACKPROP, backendName, kernelFunc }
 }

@@ -37,6 +37,23 @@ function forward(args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
 }
 
 /**
+ * FusedConv2D's work, the convolution with its bias and activation, or
+ * undefined where the addon does not take the input.
+ */
+export function fusedForward(backendName: string,
+  args: Parameters<KernelFunc>[0]): TensorInfo | undefined {
+  const y = forward(args)
+  if (!y) return undefined
+  const { bias, preluActivationWeights } =
+    args.inputs as Record<string, TensorInfo>
+  const attrs = args.attrs as unknown as Epilogue
+  return applyEpilogue(backendName, args.backend, y, {
+    bias, preluActivationWeights, activation: attrs.activation,
+    leakyreluAlpha: attrs.leakyreluAlpha,
+  })
+}
+
+/**
  * Conv2D, FusedConv2D and both convolution gradients on OpenBLAS (as
  * im2col products), else the kernel replaced.
  */
@@ -45,17 +62,8 @@ export function convKernels(backendName: string,
   const conv2d: KernelFunc = (args) =>
     forward(args) ?? original('Conv2D')(args)
 
-  const fusedConv2d: KernelFunc = (args) => {
-    const y = forward(args)
-    if (!y) return original('FusedConv2D')(args)
-    const { bias, preluActivationWeights } =
-      args.inputs as Record<string, TensorInfo>
-    const attrs = args.attrs as unknown as Epilogue
-    return applyEpilogue(backendName, args.backend, y, {
-      bias, preluActivationWeights, activation: attrs.activation,
-      leakyreluAlpha: attrs.leakyreluAlpha,
-    })
-  }
+  const fusedConv2d: KernelFunc = (args) =>
+    fusedForward(backendName, args) ?? original('FusedConv2D')(args)
 
   const backpropInput: KernelFunc = (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }

@@ -1,11 +1,15 @@
 import {
-  getKernel, registerKernel, unregisterKernel, type KernelConfig,
-  type KernelFunc,
+  getKernel, registerGradient, registerKernel, unregisterKernel,
+  type KernelConfig, type KernelFunc,
 } from '@tensorflow/tfjs'
 import { adamKernels } from './adam-update.ts'
 import { nativeAddon } from './addon.ts'
+import { RELU_BACKPROP, reluBackpropKernel } from './bias-activation.ts'
+import {
+  CONV2D_RELU, convReluGradient, convReluKernel, fuseConvReluLayers,
+} from './conv-relu.ts'
 import { convKernels } from './conv2d.ts'
-import { fuseLstmLayers, lstmKernels } from './lstm.ts'
+import { fuseLstmLayers, LSTM_KERNELS, lstmKernels } from './lstm.ts'
 import { matmulKernels } from './matmul.ts'
 import { poolKernels } from './pool.ts'
 import { sumKernels } from './sum.ts'
@@ -23,11 +27,18 @@ const BACKEND = 'wasm'
 let replaced: KernelConfig[] | undefined
 
 /**
+ * The kernels the addon adds that WASM has no counterpart of. The layers
+ * that use them (LSTM, Conv2D with a relu) run as tfjs runs them wherever
+ * these are not registered.
+ */
+export const ADDED_KERNELS = [...LSTM_KERNELS, CONV2D_RELU, RELU_BACKPROP]
+
+/**
  * Replaces the WASM backend's matmul, convolution and pooling kernels by
  * the addon's, over OpenBLAS, on WASM's own memory. Call after the WASM
  * backend and tensorq's WASM kernels are registered. Throws where the
  * addon cannot load. Returns the kernels that were replaced; the
- * kernels it adds besides are named by LSTM_KERNELS.
+ * kernels it adds besides are named by ADDED_KERNELS.
  */
 export function registerNativeKernels(): KernelConfig[] {
   nativeAddon()
@@ -60,11 +71,15 @@ export function registerNativeKernels(): KernelConfig[] {
     registerKernel({ ...kernel, setupFunc: theirs.setupFunc,
       disposeFunc: theirs.disposeFunc })
   }
-  // Kernels WASM has no counterpart of, and the LSTM layers that use them.
-  for (const kernel of lstmKernels(BACKEND)) {
+  // Kernels WASM has no counterpart of, and the layers that use them.
+  const added = [...lstmKernels(BACKEND), convReluKernel(BACKEND),
+    reluBackpropKernel(BACKEND)]
+  for (const kernel of added) {
     if (!getKernel(kernel.kernelName, BACKEND)) registerKernel(kernel)
   }
+  registerGradient(convReluGradient)
   fuseLstmLayers()
+  fuseConvReluLayers()
   replaced = [...before.values()]
   return replaced
 }
