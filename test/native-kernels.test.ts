@@ -215,7 +215,8 @@ test('native FusedConv2D with bias and relu matches pure JS', { skip },
 function convRelu(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | null,
   strides: [number, number], pad: 'same' | 'valid'): tf.Tensor {
   if (tf.getKernel(CONV2D_RELU, tf.getBackend())) {
-    const inputs = bias ? { x, filter, bias } : { x, filter }
+    const inputs: tf.NamedTensorMap = bias ? { x, filter, bias }
+      : { x, filter }
     return tf.engine().runKernel(CONV2D_RELU, inputs, { strides, pad,
       dataFormat: 'NHWC', dilations: [1, 1] } as never) as tf.Tensor
   }
