@@ -294,6 +294,9 @@ const POOLS: Array<{ x: Shape4; size: [number, number];
   { x: [2, 5, 6, 4], size: [2, 3], strides: [1, 2], pad: 'valid' },
   // Overlapping windows: one input pixel gets gradient from several.
   { x: [1, 6, 6, 1], size: [3, 3], strides: [1, 1], pad: 'same' },
+  // Tiling windows that leave a row and a column over, on 16 channels.
+  { x: [2, 7, 9, 16], size: [2, 2], strides: [2, 2], pad: 'valid' },
+  { x: [1, 6, 6, 5], size: [3, 2], strides: [3, 2], pad: 'valid' },
 ]
 
 for (const c of POOLS) {
@@ -387,6 +390,14 @@ test('FusedAdam\'s native step trains as tfjs\'s Adam does on pure JS',
       await tf.setBackend('wasm')
     }
   })
+
+test('native max pooling\'s gradient skips NaNs and -inf, as tfjs\'s does',
+  { skip }, () => matches(() => tf.grad((input: tf.Tensor) =>
+    tf.maxPool(input as tf.Tensor4D, 2, 2, 'valid').mul(
+      tf.tensor4d([1, 2, 3, 4], [1, 1, 4, 1])).sum())(tf.tensor4d([
+    NaN, NaN, -Infinity, -Infinity, NaN, 3, 0, -0,
+    NaN, NaN, -Infinity, -Infinity, 3, 1, -0, 0], [1, 2, 8, 1])),
+  'MaxPoolGrad', 0))
 
 test('native max pooling skips a NaN, as tfjs does', { skip }, () => matches(
   () => tf.maxPool(tf.tensor4d([NaN, 1, 2, 3, 5, NaN, 4, 0], [1, 2, 4, 1]),

@@ -15,6 +15,10 @@
 #define TQ_VECTORIZED
 #endif
 
+// For what a TQ_VECTORIZED function calls: inlined into each of its two
+// compilations, as a call apart it would run as baseline code.
+#define TQ_INLINE inline __attribute__((always_inline))
+
 namespace tq {
 
 // A 2-D convolution's geometry, NHWC input and [fh, fw, inC, outC] filter,

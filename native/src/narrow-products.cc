@@ -13,10 +13,6 @@ namespace tq {
 
 namespace {
 
-// Everything below is inlined into the two compilations of each entry
-// point (TQ_VECTORIZED); called apart, it would run as baseline code.
-#define TQ_INLINE inline __attribute__((always_inline))
-
 typedef float Lanes __attribute__((vector_size(32)));
 
 constexpr int kLanes = 8;

@@ -1,6 +1,7 @@
 // Pooling and its gradients in NHWC, looping over channels innermost so
 // that each window step reads and writes contiguous memory.
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -47,9 +48,101 @@ void forEachWindowTap(const ConvShape& s, Visit visit) {
   }
 }
 
+// Windows that tile the input: each input pixel lies in at most one, as
+// in the usual 2×2 pool at stride 2. Such a pool goes window by window
+// with no list of taps, and its gradient writes each input pixel once
+// instead of clearing the whole gradient and adding into it.
+bool tiles(const ConvShape& s) {
+  return s.strideH == s.fh && s.strideW == s.fw && s.padTop == 0 &&
+         s.padLeft == 0 && s.dilH == 1 && s.dilW == 1;
+}
+
+// The first value of window tap (ky, kx) of output pixel (b, oy, ox) in a
+// tiling pool.
+TQ_INLINE int64_t tileTap(const ConvShape& s, int64_t b, int oy, int ox,
+                          int ky, int kx) {
+  const int64_t row = int64_t(oy) * s.fh + ky;
+  return ((b * s.inH + row) * s.inW + int64_t(ox) * s.fw + kx) * s.inC;
+}
+
+// best = the window's maximum per channel, from -inf so that a NaN is
+// never the maximum, as in tfjs.
+TQ_INLINE void tileMaximum(const ConvShape& s, const float* x, int64_t b,
+                           int oy, int ox, float* __restrict best) {
+  const int c = s.inC;
+  for (int i = 0; i < c; i++) best[i] = kLowest;
+  for (int ky = 0; ky < s.fh; ky++) {
+    for (int kx = 0; kx < s.fw; kx++) {
+      const float* __restrict src = x + tileTap(s, b, oy, ox, ky, kx);
+      for (int i = 0; i < c; i++) {
+        best[i] = src[i] > best[i] ? src[i] : best[i];
+      }
+    }
+  }
+}
+
+TQ_VECTORIZED
+void maxPoolTiles(const float* x, float* y, const ConvShape& s) {
+  const int c = s.inC;
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int oy = 0; oy < s.outH; oy++) {
+      for (int ox = 0; ox < s.outW; ox++) {
+        float* out = y + ((b * s.outH + oy) * s.outW + ox) * c;
+        tileMaximum(s, x, b, oy, ox, out);
+      }
+    }
+  }
+}
+
+TQ_VECTORIZED
+void maxPoolGradTiles(const float* dy, const float* x, float* dx,
+                      const ConvShape& s) {
+  const int c = s.inC;
+  // Rows and columns past the last whole window get no gradient.
+  if (int64_t(s.outH) * s.fh < s.inH || int64_t(s.outW) * s.fw < s.inW) {
+    std::memset(dx, 0, sizeof(float) * s.batch * s.inH * s.inW * c);
+  }
+
+  std::vector<float> bestBuf(c);
+  std::vector<int32_t> takenBuf(c);
+  float* __restrict best = bestBuf.data();
+  int32_t* __restrict taken = takenBuf.data();
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int oy = 0; oy < s.outH; oy++) {
+      for (int ox = 0; ox < s.outW; ox++) {
+        tileMaximum(s, x, b, oy, ox, best);
+        for (int i = 0; i < c; i++) taken[i] = 0;
+        const float* __restrict grad =
+            dy + ((b * s.outH + oy) * s.outW + ox) * c;
+
+        // The gradient goes to the first tap that holds the maximum, as
+        // tfjs's own kernels choose it; a window of NaNs (maximum -inf)
+        // passes none. Masks, not branches: which tap wins is data.
+        for (int ky = 0; ky < s.fh; ky++) {
+          for (int kx = 0; kx < s.fw; kx++) {
+            const int64_t at = tileTap(s, b, oy, ox, ky, kx);
+            const float* __restrict src = x + at;
+            float* __restrict dst = dx + at;
+            for (int i = 0; i < c; i++) {
+              const int32_t hit = -int32_t(src[i] == best[i] &&
+                                           best[i] > kLowest) & ~taken[i];
+              dst[i] = hit ? grad[i] : 0.0f;
+              taken[i] |= hit;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void maxPool(const float* x, float* y, const ConvShape& s) {
+  if (tiles(s)) {
+    maxPoolTiles(x, y, s);
+    return;
+  }
   const int c = s.inC;
   // The first tap of each window is copied and the rest compared against
   // it: one pass over the output, not a fill and then a pass.
@@ -80,6 +173,10 @@ void maxPool(const float* x, float* y, const ConvShape& s) {
 
 void maxPoolGrad(const float* dy, const float* x, float* dx,
                  const ConvShape& s) {
+  if (tiles(s)) {
+    maxPoolGradTiles(dy, x, dx, s);
+    return;
+  }
   const int c = s.inC;
   std::memset(dx, 0, sizeof(float) * s.batch * s.inH * s.inW * c);
 
