@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs'
 import { RELU_BACKPROP } from './bias-activation.ts'
 import { fusedForward } from './conv2d.ts'
+import { type FastCall, soleInput, speedUpLayerCall } from './layer-call.ts'
 
 // While it records gradients, tfjs runs a Conv2D layer with a relu as
 // three ops, the convolution, the bias Add and the Relu, and takes their
@@ -10,8 +11,7 @@ import { fusedForward } from './conv2d.ts'
 // passes took a quarter of a small CNN's training step. Here the layer is
 // one kernel forward, the convolution with its bias and relu, and its
 // gradient one pass through the relu and bias (RELU_BACKPROP) before the
-// two convolution gradients. The layer stays tfjs's own class, so a saved
-// model loads anywhere.
+// two convolution gradients.
 
 /** A convolution with its bias and relu, with a gradient of its own. */
 export const CONV2D_RELU = 'TensorqConv2DRelu'
@@ -31,7 +31,7 @@ export function convReluKernel(backendName: string): KernelConfig {
     kernelFunc: (args) => {
       const attrs = { ...args.attrs, activation: 'relu' }
       const y = fusedForward(backendName, { ...args, attrs })
-      // The layer sends only what the addon takes (see fusableInput).
+      // The layer sends only what the addon takes (see asConvRelu).
       if (!y) throw new Error(`${CONV2D_RELU} takes NHWC float32 only`)
       return y
     },
@@ -63,7 +63,6 @@ export const convReluGradient: GradConfig = {
 
 // What a Conv2D layer holds that decides the way it runs.
 interface ConvLayer {
-  getClassName(): string
   activation: { getClassName(): string }
   dataFormat: string
   strides: number[]
@@ -73,51 +72,35 @@ interface ConvLayer {
   bias?: { read(): tf.Tensor } | null
 }
 
-type Call = (inputs: tf.Tensor | tf.Tensor[],
-  kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[]
-
-/** The layer's input where CONV2D_RELU can run the layer, else undefined. */
-function fusableInput(layer: ConvLayer, inputs: tf.Tensor | tf.Tensor[]):
-  tf.Tensor | undefined {
-  const x = Array.isArray(inputs) && inputs.length === 1 ? inputs[0] : inputs
-  const fits = !Array.isArray(x) && x.rank === 4 && x.dtype === 'float32' &&
-    layer.getClassName() === 'Conv2D' &&
+/** The layer's call as CONV2D_RELU, where that can run it. */
+const asConvRelu: FastCall<ConvLayer> = (layer, inputs) => {
+  const x = soleInput(inputs)
+  const fits = x !== undefined && x.rank === 4 && x.dtype === 'float32' &&
     layer.activation.getClassName() === 'relu' &&
     layer.dataFormat === 'channelsLast' &&
     (layer.padding === 'same' || layer.padding === 'valid') &&
     layer.dilationRate.every((d) => d === 1) &&
     tf.getKernel(CONV2D_RELU, tf.getBackend()) !== undefined
-  return fits ? x : undefined
-}
+  if (!fits) return undefined
 
-let patched = false
+  const filter = layer.kernel.read()
+  const tensors: tf.NamedTensorMap = layer.bias
+    ? { x, filter, bias: layer.bias.read() } : { x, filter }
+  const attrs: ConvAttrs = {
+    strides: [layer.strides[0], layer.strides[1]],
+    pad: layer.padding as ConvAttrs['pad'],
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+  }
+  return tf.engine().runKernel(CONV2D_RELU, tensors, attrs as never) as
+    tf.Tensor
+}
 
 /**
  * Makes tfjs's Conv2D layers with a relu run as CONV2D_RELU where that
  * kernel is registered on the active backend, and as before elsewhere.
  */
 export function fuseConvReluLayers(): void {
-  if (patched) return
-  patched = true
-  // An unbuilt layer holds no tensors: it is only a way to the class.
-  const layer = tf.layers.conv2d({ filters: 1, kernelSize: 1 })
-  const proto = Object.getPrototypeOf(layer) as { call: Call }
-  const original = proto.call
-  proto.call = function (this: ConvLayer, inputs, kwargs) {
-    const x = fusableInput(this, inputs)
-    if (!x) return original.call(this, inputs, kwargs)
-    return tf.tidy(() => {
-      const filter = this.kernel.read()
-      const tensors: tf.NamedTensorMap = this.bias
-        ? { x, filter, bias: this.bias.read() } : { x, filter }
-      const attrs: ConvAttrs = {
-        strides: [this.strides[0], this.strides[1]],
-        pad: this.padding as ConvAttrs['pad'],
-        dataFormat: 'NHWC',
-        dilations: [1, 1],
-      }
-      return tf.engine().runKernel(CONV2D_RELU, tensors,
-        attrs as never) as tf.Tensor
-    })
-  }
+  speedUpLayerCall(tf.layers.conv2d({ filters: 1, kernelSize: 1 }),
+    asConvRelu)
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs'
 import { heapFloats, newOutput } from '../wasm-kernels/wasm-heap.ts'
 import { nativeAddon } from './addon.ts'
+import { type FastCall, speedUpLayerCall } from './layer-call.ts'
 
 // tfjs runs an LSTM layer step by step: some forty ops a time step and
 // as many for the gradient, over 28 steps of a digit about two thousand
@@ -130,9 +131,6 @@ interface LstmLayer {
   stateful: boolean
 }
 
-type Call = (inputs: tf.Tensor | tf.Tensor[],
-  kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[]
-
 function fusable(layer: LstmLayer, inputs: tf.Tensor | tf.Tensor[],
   kwargs: Record<string, unknown> | undefined): inputs is tf.Tensor {
   const { cell } = layer
@@ -147,32 +145,23 @@ function fusable(layer: LstmLayer, inputs: tf.Tensor | tf.Tensor[],
     tf.getKernel(FORWARD, tf.getBackend()) !== undefined
 }
 
-let patched = false
+/** The layer's call as one kernel each way, where that can run it. */
+const asLstmSequence: FastCall<LstmLayer> = (layer, inputs, kwargs) => {
+  if (!fusable(layer, inputs, kwargs)) return undefined
+  const { cell } = layer
+  const kernel = cell.kernel.read()
+  const bias = cell.useBias && cell.bias ? cell.bias.read()
+    : tf.zeros([4 * cell.units])
+  return lstmSequence(inputs, kernel, cell.recurrentKernel.read(), bias, {
+    hardSigmoid: cell.recurrentActivation.getClassName() === 'hardSigmoid',
+    returnSequences: layer.returnSequences,
+  })
+}
 
 /**
  * Makes tfjs's LSTM layers run as one kernel each way where the active
  * backend has the kernels and the layer allows it (see above).
  */
 export function fuseLstmLayers(): void {
-  if (patched) return
-  patched = true
-  // An unbuilt layer holds no tensors: it is only a way to the class.
-  const lstm = tf.layers.lstm({ units: 1 })
-  const proto = Object.getPrototypeOf(lstm) as { call: Call }
-  const original = proto.call
-  proto.call = function (this: LstmLayer, inputs, kwargs) {
-    if (!fusable(this, inputs, kwargs)) {
-      return original.call(this, inputs, kwargs)
-    }
-    return tf.tidy(() => {
-      const { cell } = this
-      const kernel = cell.kernel.read()
-      const bias = cell.useBias && cell.bias ? cell.bias.read()
-        : tf.zeros([4 * cell.units])
-      return lstmSequence(inputs, kernel, cell.recurrentKernel.read(), bias, {
-        hardSigmoid: cell.recurrentActivation.getClassName() === 'hardSigmoid',
-        returnSequences: this.returnSequences,
-      })
-    })
-  }
+  speedUpLayerCall(tf.layers.lstm({ units: 1 }), asLstmSequence)
 }
