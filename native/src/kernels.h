@@ -7,8 +7,9 @@
 // Marks a loop-heavy function to be compiled twice, for AVX2 with FMA and
 // for baseline x86-64, the one to run chosen when the addon loads: the
 // addon may be built on one machine and run on another (a Docker image),
-// so it cannot be compiled for the builder's CPU alone.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// so it cannot be compiled for the builder's CPU alone. GCC names the
+// x86-64-v3 level from version 12; other compilers get one baseline build.
+#if defined(__x86_64__) && !defined(__clang__) && __GNUC__ >= 12
 #define TQ_VECTORIZED \
   __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
