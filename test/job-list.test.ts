@@ -52,4 +52,9 @@ test('jobs are listed, filtered and paged; priority orders the queue', async () 
   const bad = await call('GET', '/v1/jobs?state=done')
   assert.equal(bad.status, 400)
   assert.match(bad.body.message, /query.state must be one of queued/)
+  // A pattern is said in words, not shown as a regular expression.
+  const zero = await call('GET', '/v1/jobs?limit=0')
+  assert.equal(zero.status, 400)
+  assert.match(zero.body.message,
+    /query.limit must be an integer from 1 to 100/)
 })

@@ -1,4 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify'
+import { patternWords } from './schemas/patterns.ts'
 
 /** The part of the request a validation error is in, as a path prefix. */
 function prefixOf(context: string | undefined): string {
@@ -60,6 +61,11 @@ export function describeValidationError(
       return { path: join(path, 'type'), message: 'must be a string' }
     case 'const':
       return { path, message: `must be ${JSON.stringify(params.allowedValue)}` }
+    case 'pattern': {
+      const words = patternWords(String(params.pattern))
+      return { path, message: words ? `must be ${words}`
+        : error.message ?? 'is invalid' }
+    }
     case 'enum':
       return { path, message: 'must be one of ' +
         (params.allowedValues as unknown[]).join(', ') }

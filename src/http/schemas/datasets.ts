@@ -1,11 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DATASET_FORMATS } from '../../data/dataset.ts'
 import { StringEnum } from '../../spec/schema.ts'
+import {
+  CSV_DELIMITER, IMAGE_SIZE, NO_CONTROL_CHARACTERS,
+} from './patterns.ts'
 
 const Task = StringEnum(['classification', 'regression'] as const)
 
 export const DatasetName = Type.String({
-  minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+  minLength: 1, maxLength: 128, pattern: NO_CONTROL_CHARACTERS,
   description: 'Any text without control characters.',
 })
 
@@ -84,8 +87,7 @@ export const UploadOptions = Type.Object({
   categorical: Type.Optional(Type.String({ description: 'CSV: ' +
     'comma-separated columns to one-hot encode even if they look numeric.' })),
   delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1,
-    // Not a quote or a line break, which CSV uses for itself.
-    pattern: '^[^"\\r\\n\\u0000]$',
+    pattern: CSV_DELIMITER,
     description: 'CSV: the field separator; guessed from the header when ' +
       'absent (comma, semicolon, tab or bar).' })),
   missing: Type.Optional(StringEnum(['error', 'drop', 'mean'] as const, {
@@ -97,7 +99,7 @@ export const UploadOptions = Type.Object({
     description: 'CSV: false keeps numeric columns as they are instead of ' +
       'standardizing them (mean 0, std 1).',
   })),
-  size: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}(x[1-9][0-9]{0,3})?$',
+  size: Type.Optional(Type.String({ pattern: IMAGE_SIZE,
     description: 'Images: WIDTHxHEIGHT (or one number for both) to resize ' +
       'to; the first image\'s size when absent.' })),
   channels: Type.Optional(StringEnum(['1', '3'] as const, {

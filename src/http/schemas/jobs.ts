@@ -3,6 +3,7 @@ import {
   ModelName, ModelSpec, StringEnum, TrainingSettings,
 } from '../../spec/schema.ts'
 import { Metrics } from './common.ts'
+import { PAGE_OFFSET, PAGE_SIZE } from './patterns.ts'
 
 export const CreateJobBody = Type.Object({
   model: ModelName,
@@ -52,9 +53,9 @@ export const JobRecordSchema = Type.Object({
 export const JobListQuery = Type.Object({
   state: Type.Optional(JobState),
   model: Type.Optional(Type.String({ minLength: 1 })),
-  limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$',
+  limit: Type.Optional(Type.String({ pattern: PAGE_SIZE,
     description: 'Jobs per page, 1 to 100; 20 when absent.' })),
-  offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$',
+  offset: Type.Optional(Type.String({ pattern: PAGE_OFFSET,
     description: 'Jobs to skip; 0 when absent.' })),
 }, { additionalProperties: false })
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { ALIAS_PATTERN } from '../../serving/aliases.ts'
 import { Metrics } from './common.ts'
+import { ALIAS_NAME, VERSION_NUMBER } from './patterns.ts'
 
 export const NameParams = Type.Object({ name: Type.String() })
 
@@ -48,7 +48,7 @@ export const ModelSchema = Type.Object({
 
 export const VersionParams = Type.Object({
   name: Type.String(),
-  version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }),
+  version: Type.String({ pattern: VERSION_NUMBER }),
 })
 
 export const ManifestSchema = Type.Object({
@@ -86,7 +86,7 @@ export const ManifestSchema = Type.Object({
 
 export const AliasParams = Type.Object({
   name: Type.String(),
-  alias: Type.String({ pattern: ALIAS_PATTERN }),
+  alias: Type.String({ pattern: ALIAS_NAME }),
 })
 
 export const AliasBody = Type.Object({
@@ -101,17 +101,17 @@ export const AliasResponse = Type.Object({
 
 export const ArtifactParams = Type.Object({
   name: Type.String(),
-  version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }),
+  version: Type.String({ pattern: VERSION_NUMBER }),
   file: Type.String(),
 })
 
 export const PredictQuery = Type.Object({
   version: Type.Optional(Type.String({
-    pattern: '^[1-9][0-9]{0,8}$',
+    pattern: VERSION_NUMBER,
     description: 'A version number.',
   })),
   alias: Type.Optional(Type.String({
-    pattern: ALIAS_PATTERN,
+    pattern: ALIAS_NAME,
     description: 'An alias; without version or alias, `production` ' +
       'when it is set, else the latest version.',
   })),
