@@ -7,7 +7,8 @@ import { eventually, storeDir, testEnv, useStack } from './helpers/harness.ts'
 // Cancel through the API while a worker, in its own process, trains.
 
 const env = testEnv()
-const { call } = useStack(env)
+const stack = useStack(env)
+const { call } = stack
 let uploaded: Promise<string> | undefined
 
 /** The dataset both tests train on, uploaded by the first to ask. */
@@ -66,6 +67,13 @@ test('cancel a queued job and an active one', async (t) => {
   // progress is theirs.
   assert.equal(ended.progress.epoch, ended.history.length)
   assert.equal((await call('GET', '/v1/models/long')).status, 404)
+  // A cancel is what the client asked for: logged as such, at info.
+  const said = stack.worker!.logs.filter((l) => l.jobId === long)
+  assert.ok(said.some((l) => l.msg === 'job cancelled' && l.level === 30),
+    JSON.stringify(said.map((l) => l.msg)))
+  assert.ok(!said.some((l) => l.msg === 'job failed' ||
+    (l.level as number) >= 40),
+    JSON.stringify(said.map((l) => [l.msg, l.level])))
 
   // The worker goes on to the next job.
   const next = (await queue('next', 1)).body.id

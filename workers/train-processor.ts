@@ -414,6 +414,17 @@ function attemptOf(job: TrainingJob): number {
   return Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1)
 }
 
+/**
+ * How a job that ended for good fails in BullMQ: unrecoverable, with the
+ * code of the error catalogue, so that the worker can tell a cancel from
+ * a failure.
+ */
+export class JobEnded extends UnrecoverableError {
+  constructor(message: string, readonly code: string) {
+    super(message)
+  }
+}
+
 function outcomeOf(code: string, last: boolean): Outcome {
   if (code === codeOf(errors.JobCancelled)) return 'cancelled'
   if (code === codeOf(errors.JobTimeout)) return 'timed_out'
@@ -460,8 +471,11 @@ export function createTrainProcessor(deps: ProcessorDeps) {
       const last = bad || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
       const message = err instanceof Error ? err.message : String(err)
       const code = isTqError(err) ? err.code : codeOf(errors.JobTrainingFailed)
-      // A bad spec or dataset is the client's doing, not ours: warn.
-      if (bad) log.warn({ code, reason: message }, 'training refused')
+      // A cancel is what the client asked for; a bad spec or dataset is
+      // the client's doing, not ours: warn.
+      const cancelled = code === codeOf(errors.JobCancelled)
+      if (cancelled) log.info({ reason: message }, 'training cancelled')
+      else if (bad) log.warn({ code, reason: message }, 'training refused')
       else log.error({ err, code, final: last }, 'training failed')
 
       if (last) await finish(job, history, deps, { error: { code, message } })
@@ -473,7 +487,7 @@ export function createTrainProcessor(deps: ProcessorDeps) {
           log.warn({ reason: (removing as Error).message },
             'could not remove the checkpoint'))
       }
-      if (bad) throw new UnrecoverableError(message)
+      if (bad) throw new JobEnded(message, code)
       throw err
     } finally {
       cancel.stop()

@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq'
 import type { Config } from '../src/config.ts'
+import { codeOf, errors } from '../src/errors.ts'
 import type { Logger } from '../src/log.ts'
 import { WorkerMetrics } from '../src/metrics/worker-metrics.ts'
 import { CancelListener } from '../src/queue/cancellation.ts'
@@ -9,7 +10,7 @@ import { TRAINING_QUEUE, type HistoryRow } from '../src/queue/training-job.ts'
 import { openStore } from '../src/store/open-store.ts'
 import { initBackend, tf } from '../src/tf/backend.ts'
 import {
-  createTrainProcessor, finishAbandoned, type ProcessorDeps,
+  createTrainProcessor, finishAbandoned, JobEnded, type ProcessorDeps,
 } from './train-processor.ts'
 
 // Logged when the worker is ready and after each job: a leak shows as a
@@ -73,8 +74,15 @@ export async function startWorker(config: Config, log: Logger):
     log.info({ jobId: job.id, result: job.returnvalue, ...footprint() },
       'job completed'))
   worker.on('failed', (job, err) => {
-    log.warn({ jobId: job?.id, reason: err.message, ...footprint() },
-      'job failed')
+    const cancelled = err instanceof JobEnded &&
+      err.code === codeOf(errors.JobCancelled)
+    if (cancelled) {
+      log.info({ jobId: job?.id, reason: err.message, ...footprint() },
+        'job cancelled')
+    } else {
+      log.warn({ jobId: job?.id, reason: err.message, ...footprint() },
+        'job failed')
+    }
     // Failed by BullMQ itself, without the processor: it stalled too often.
     if (!job?.deferredFailure) return
     finishAbandoned(job, deps).catch((cause) => log.error({ jobId: job.id,
