@@ -297,6 +297,11 @@ const POOLS: Array<{ x: Shape4; size: [number, number];
   // Tiling windows that leave a row and a column over, on 16 channels.
   { x: [2, 7, 9, 16], size: [2, 2], strides: [2, 2], pad: 'valid' },
   { x: [1, 6, 6, 5], size: [3, 2], strides: [3, 2], pad: 'valid' },
+  // 'same' windows of the tile's stride on odd sizes: the padding is all
+  // at the bottom and right, and the last window runs past the input.
+  { x: [2, 7, 9, 3], size: [2, 2], strides: [2, 2], pad: 'same' },
+  { x: [2, 8, 8, 3], size: [3, 3], strides: [3, 3], pad: 'same' },
+  { x: [1, 3, 3, 1], size: [4, 4], strides: [4, 4], pad: 'same' },
 ]
 
 for (const c of POOLS) {

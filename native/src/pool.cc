@@ -53,8 +53,12 @@ void forEachWindowTap(const ConvShape& s, Visit visit) {
 // with no list of taps, and its gradient writes each input pixel once
 // instead of clearing the whole gradient and adding into it.
 bool tiles(const ConvShape& s) {
+  // 'same' padding on an odd size pads only the bottom or right: the last
+  // window then runs past the input, which only the general path takes.
+  const bool inside = int64_t(s.outH) * s.fh <= s.inH &&
+                      int64_t(s.outW) * s.fw <= s.inW;
   return s.strideH == s.fh && s.strideW == s.fw && s.padTop == 0 &&
-         s.padLeft == 0 && s.dilH == 1 && s.dilW == 1;
+         s.padLeft == 0 && s.dilH == 1 && s.dilW == 1 && inside;
 }
 
 // The first value of window tap (ky, kx) of output pixel (b, oy, ox) in a
