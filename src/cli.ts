@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
   // killed a worker before it could hand its job back.
   let stoppingSince: number | undefined
   const grace = closeWithGrace({ delay: 20000, logger: log,
-    skip: [...STOP_SIGNALS] }, async ({ err }) => {
+    skip: [...STOP_SIGNALS, ...FAULT_SIGNALS] }, async ({ err }) => {
     stoppingSince ??= Date.now()
     if (err) log.error({ err }, 'fatal error, shutting down')
     await running.close()
@@ -118,5 +118,13 @@ async function main(argv: string[]): Promise<void> {
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
+
+// A fault (a bad memory access in WASM or the native addon) keeps its
+// default action, a crash that a worker pool or supervisor sees and
+// restarts. Handled in JavaScript, it hung the process for good: the
+// handler returned to the faulting instruction, which faulted again, and
+// V8's own WASM trap handler never ran.
+const FAULT_SIGNALS = ['SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE',
+  'SIGSEGV'] as const
 
 await main(process.argv.slice(2))

@@ -63,3 +63,15 @@ test('SIGTERM mid-training: the job is handed back and resumed', async (t) => {
     await second.stop()
   }
 })
+
+test('a worker hit by a fault signal dies of it rather than handle it',
+  async () => {
+    // A JavaScript handler for SIGSEGV once hung a worker whose WASM heap
+    // was overrun: it returned to the faulting instruction forever. Sent
+    // from outside, the signal shows whether anything handles it.
+    const worker = await startTestWorker(env)
+    const exited = new Promise<string | null>((resolve) =>
+      worker.child.once('exit', (_code, signal) => resolve(signal)))
+    worker.child.kill('SIGSEGV')
+    assert.equal(await exited, 'SIGSEGV')
+  })
