@@ -54,7 +54,8 @@ describe('specs that would only fail when run', () => {
     ['a dilated convolution, which tfjs cannot train', 'image',
       [{ type: 'conv2d', filters: 2, kernelSize: 2, dilationRate: 2 },
         { type: 'flatten' }, HEAD],
-      /dilationRate above 1 cannot train/, 'spec.layers[0]'],
+      /spec.layers\[0\].dilationRate must be 1: tfjs has no gradient/,
+      'spec.layers[0].dilationRate'],
     ['causal padding, which tfjs cannot run', 'sequence',
       [{ type: 'conv1d', filters: 2, kernelSize: 2, padding: 'causal' },
         { type: 'flatten' }, HEAD],
@@ -81,8 +82,20 @@ describe('specs that would only fail when run', () => {
       assert.equal(res.status, 400, JSON.stringify(res.body))
       assert.match(res.body.message, message)
       assert.equal(res.body.details.path, path)
+      // Not the names tfjs gives layers (conv1d_Conv1D3), which count up
+      // from one request to the next.
+      assert.doesNotMatch(res.body.message, /_[A-Z][A-Za-z0-9]*?[0-9]+\b/)
     })
   }
+
+  test('an option tensorq cannot train is the spec\'s, not a shape', async () => {
+    const res = await send('/v1/jobs', { model: 'm', dataset: ids.image,
+      spec: { layers: [{ type: 'conv2d', filters: 2, kernelSize: 2,
+        dilationRate: [1, 2] }, { type: 'flatten' }, HEAD],
+      loss: 'categoricalCrossentropy', optimizer: { type: 'adam' } } })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.code, 'TQ_ERR_SPEC_INVALID')
+  })
 
   test('an activity regularizer on bidirectional itself is queued', async () => {
     const res = await send('/v1/jobs', { model: 'm', dataset: ids.sequence,

@@ -1,9 +1,21 @@
 import { errors, withDetails } from '../errors.ts'
 import type { tf } from '../tf/backend.ts'
 import type { LayerSpec } from './layer-schemas.ts'
+import { UnsupportedOption } from './make-layer.ts'
 
 function shapeText(shape: tf.Shape | tf.Shape[]): string {
   return JSON.stringify(shape).replace(/null/g, 'batch')
+}
+
+/**
+ * tfjs names each layer it builds with a process-wide counter
+ * (`conv2d_Conv2D13`), which means nothing to a client and differs from
+ * one request to the next: "layer conv2d_Conv2D13" becomes "the layer".
+ */
+export function withoutLayerIds(message: string): string {
+  return message
+    .replace(/\blayer [a-z][a-z0-9]*_[A-Z][A-Za-z0-9]*?\d+\b/g, 'the layer')
+    .replace(/\b[a-z][a-z0-9]*_[A-Z][A-Za-z0-9]*?\d+\b/g, 'a layer')
 }
 
 /**
@@ -18,7 +30,12 @@ export function addLayer(i: number, spec: LayerSpec, given: tf.Shape,
   try {
     output = add()
   } catch (err) {
-    const reason = (err as Error).message
+    if (err instanceof UnsupportedOption) {
+      throw withDetails(new errors.SpecInvalid(`spec.layers[${i}].` +
+        `${err.field} ${err.message}`), { path: `spec.layers[${i}].` +
+        `${err.field}`, layer: i, type: spec.type })
+    }
+    const reason = withoutLayerIds((err as Error).message)
     throw withDetails(new errors.SpecShapeMismatch(
       `layers[${i}] (${spec.type}) does not fit its input of shape ` +
       `${shapeText(given)}: ${reason}`),

@@ -3,6 +3,7 @@ import { quote } from '../data/finite.ts'
 import { sameShape, showShape } from '../data/tensor-rows.ts'
 import { errors, isTqError, withDetails } from '../errors.ts'
 import { tf } from '../tf/backend.ts'
+import { withoutLayerIds } from './add-layer.ts'
 import { buildModel, compileModel } from './build-model.ts'
 import { GRAPH_LAYER_NAMES, graphSizeOf } from './graph-model.ts'
 import { checkBatchLimit, checkParameterLimit } from './limits.ts'
@@ -154,7 +155,8 @@ function checkLayerCount(spec: ModelSpec, maxLayers: number): void {
 function specError(err: unknown, what: string): Error {
   if (isTqError(err)) return err
   return withDetails(new errors.SpecInvalid(
-    `the model ${what}: ${(err as Error).message}`), { path: 'spec' })
+    `the model ${what}: ${withoutLayerIds((err as Error).message)}`),
+  { path: 'spec' })
 }
 
 /**

@@ -46,13 +46,23 @@ function graphConv(spec: Extract<LayerSpec, { type: 'graphConv' }>,
 
 type ConvSpec = Extract<LayerSpec, { type: 'conv1d' | 'conv2d' }>
 
+/**
+ * A layer option the schema takes but tensorq cannot honour: the spec's
+ * fault, named by its field, not a shape that does not fit.
+ */
+export class UnsupportedOption extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message)
+  }
+}
+
 // tfjs builds such a layer and fails only when it trains it, in every
 // attempt of the job: it has no gradient for dilated convolutions.
 function checkDilation(spec: ConvSpec): void {
   const dilated = [spec.dilationRate ?? 1].flat().some((d) => d > 1)
   if (dilated) {
-    throw new Error('dilationRate above 1 cannot train: tfjs has no ' +
-      'gradient for dilated convolutions')
+    throw new UnsupportedOption('dilationRate', 'must be 1: tfjs has no ' +
+      'gradient for dilated convolutions, so such a layer cannot train')
   }
 }
 
