@@ -404,6 +404,16 @@ test('native max pooling\'s gradient skips NaNs and -inf, as tfjs\'s does',
     NaN, NaN, -Infinity, -Infinity, 3, 1, -0, 0], [1, 2, 8, 1])),
   'MaxPoolGrad', 0))
 
+test('a 1×1 max pool is the identity, NaN included, as in tfjs', { skip },
+  () => matches(() => tf.maxPool(tf.tensor4d([NaN, 1], [1, 1, 2, 1]), 1, 1,
+    'valid'), 'MaxPool', 0, false))
+
+// With a numeric pad, tfjs sizes the output by the row stride alone: a
+// wider column stride puts windows past the input, whose maximum is -inf.
+test('native max pooling fills windows past the input with -inf', { skip },
+  () => matches(() => tf.maxPool(tf.tensor4d([1, 2, 3, 4, 5], [1, 1, 5, 1]),
+    [1, 2], [1, 3], 0, 'ceil'), 'MaxPool', 0))
+
 test('native max pooling skips a NaN, as tfjs does', { skip }, () => matches(
   () => tf.maxPool(tf.tensor4d([NaN, 1, 2, 3, 5, NaN, 4, 0], [1, 2, 4, 1]),
     2, 2, 'valid'), 'MaxPool', 0))

@@ -165,8 +165,12 @@ void maxPool(const float* x, float* y, const ConvShape& s) {
     for (int i = 0; i < c; i++) dst[i] = src[i] > dst[i] ? src[i] : dst[i];
   });
 
-  // A window wholly in the padding has no taps, and its maximum is -inf.
-  if (s.padTop == 0 && s.padLeft == 0) return;
+  // A window wholly in the padding, or past the input (ceil rounding), has
+  // no taps, and its maximum is -inf.
+  const bool pastInput =
+      int64_t(s.outH - 1) * s.strideH - s.padTop >= s.inH ||
+      int64_t(s.outW - 1) * s.strideW - s.padLeft >= s.inW;
+  if (s.padTop == 0 && s.padLeft == 0 && !pastInput) return;
   const int64_t outputs = int64_t(s.batch) * s.outH * s.outW;
   std::vector<bool> seen(outputs, false);
   forEachWindowTap(s, [&](int64_t out, int64_t) { seen[out] = true; });

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
 
-/** Asserts that `a` matches `b` value by value, within `tol` relative. */
+/**
+ * Asserts that `a` matches `b` value by value, within `tol` relative; a
+ * NaN matches a NaN, an infinity the same infinity.
+ */
 export function close(a: ArrayLike<number>, b: ArrayLike<number>,
   tol = 1e-4): void {
   assert.equal(a.length, b.length)
   for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i] || (Number.isNaN(a[i]) && Number.isNaN(b[i]))) continue
     const scale = Math.max(1, Math.abs(b[i]))
     assert.ok(Math.abs(a[i] - b[i]) <= tol * scale, `[${i}] ${a[i]} vs ${b[i]}`)
   }

@@ -1,8 +1,9 @@
 import {
-  backend_util, type KernelConfig, type KernelFunc, type TensorInfo,
+  backend_util, util, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs'
 import { nativeAddon } from './addon.ts'
 import { allFloat32, runConvKernel } from './conv-shape.ts'
+import { heapFloats, newOutput } from '../wasm-kernels/wasm-heap.ts'
 
 type Shape4 = [number, number, number, number]
 
@@ -26,6 +27,15 @@ export function poolKernels(backendName: string,
     if (!allFloat32(x.dtype)) return original('MaxPool')(args)
 
     const info = infoFor(x.shape, args.attrs as unknown as PoolAttrs)
+    // A 1×1 pool that keeps the shape is the identity in tfjs's own
+    // kernels (a NaN stays NaN), not a maximum over one value.
+    const identity = info.filterHeight === 1 && info.filterWidth === 1 &&
+      util.arraysEqual(info.inShape, info.outShape)
+    if (identity) {
+      const out = newOutput(args.backend, x.shape)
+      heapFloats(args.backend, out).set(heapFloats(args.backend, x))
+      return out
+    }
     return runConvKernel(args.backend, nativeAddon().maxPool, [x],
       info.outShape, info)
   }
