@@ -56,6 +56,23 @@ describe('bad input gets a 4xx with a code that says where', () => {
     assert.equal(res.status, 400)
     assert.equal(res.body.code, 'TQ_ERR_REQUEST_MALFORMED_JSON')
     assert.equal(res.body.error, 'Bad Request')
+    // Why, as JSON.parse says it.
+    assert.match(res.body.message, /^the body is not valid JSON: ./)
+  })
+
+  test('a __proto__ key is refused as such, not as bad JSON', async () => {
+    const body = '{"model": "m", "__proto__": {"admin": true}}'
+    const json = { 'content-type': 'application/json' }
+    const res = await send('POST', '/v1/jobs', body, json)
+    assert.equal(res.status, 400)
+    assert.equal(res.body.code, 'TQ_ERR_REQUEST_INVALID')
+    assert.match(res.body.message, /the body has a __proto__ or /)
+    // TensorFlow Serving's routes read any Content-Type as JSON, and
+    // answer in its format.
+    const serving = await send('POST', '/v1/models/m:predict', body,
+      { 'content-type': 'text/plain' })
+    assert.equal(serving.status, 400)
+    assert.match(serving.body.error, /the body has a __proto__ or /)
   })
 
   test('an unknown layer type names the layer', async () => {

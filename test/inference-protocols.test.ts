@@ -429,5 +429,5 @@ test('Open Inference Protocol v2: binary tensor data, in and out', async () => {
       'inference-header-content-length': String(poisoned.length) },
     payload: Buffer.concat([poisoned, data]) })
   assert.equal(proto.statusCode, 400)
-  assert.match(proto.json().error, /not valid JSON/)
+  assert.match(proto.json().error, /the JSON header has a __proto__/)
 })

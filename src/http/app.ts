@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis'
 import type { Config } from '../config.ts'
 import { branchesAsOneOf, withDocumentedBody } from './document-branches.ts'
 import { MAX_FIELD_BYTES } from './file-uploads.ts'
+import { jsonBodyParser } from './json-body.ts'
 import type { Logger } from '../log.ts'
 import type { JobEvents } from '../queue/job-events.ts'
 import type { TrainingQueue } from '../queue/training-queue.ts'
@@ -91,6 +92,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // JSON and CSV only: Fastify's default text/plain parser would hand a
   // string to routes that expect an object, instead of answering 415.
   app.removeContentTypeParser('text/plain')
+  // JSON that says why it refused a body (json-body.ts).
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' },
+    jsonBodyParser)
   app.addContentTypeParser('text/csv', { parseAs: 'string' },
     (_req, body, done) => done(null, body))
   app.addContentTypeParser(

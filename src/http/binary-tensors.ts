@@ -1,5 +1,5 @@
-import sjson from 'secure-json-parse'
 import { errors, withDetails } from '../errors.ts'
+import { parseJson } from './json-body.ts'
 
 // The Open Inference Protocol's binary tensor data extension: a body of
 // `application/octet-stream` is a JSON header of
@@ -46,15 +46,9 @@ export function readBinaryRequest(body: Buffer, headerLength: unknown):
     throw bad(`${HEADER_LENGTH} must be the byte length of the JSON ` +
       `header, at most the body's ${body.length} bytes`, 'headers')
   }
-  let request: { inputs?: BinaryTensor[] }
-  try {
-    // As a JSON body is parsed: prototype poisoning refused.
-    request = sjson.parse(body.subarray(0, length).toString('utf8'),
-      { protoAction: 'error', constructorAction: 'error' })
-  } catch (err) {
-    throw new errors.RequestMalformedJson(`the JSON header is not valid ` +
-      `JSON: ${(err as Error).message}`)
-  }
+  // As a JSON body is parsed: prototype poisoning refused.
+  const request = parseJson(body.subarray(0, length).toString('utf8'),
+    'the JSON header') as { inputs?: BinaryTensor[] }
   if (typeof request !== 'object' || request === null ||
     !Array.isArray(request.inputs)) return request
 

@@ -8,6 +8,7 @@ import {
 } from '../errors.ts'
 import { LAYER_TYPES } from '../spec/schema.ts'
 import { OPTIMIZER_TYPES } from '../spec/vocabulary.ts'
+import { jsonBodyParser } from './json-body.ts'
 import { describeValidationError } from './validation-path.ts'
 
 function fromValidation(err: FastifyError): TqError {
@@ -167,16 +168,15 @@ export function protocolErrorHandler(
  * Reads a body of any Content-Type, or none, as JSON, in the plugin it is
  * called in: the TensorFlow Serving and Open Inference documents send
  * JSON with curl's default form type. Same parser, limits and
- * prototype-poisoning checks as application/json.
+ * prototype-poisoning checks as application/json (json-body.ts).
  */
 export function acceptAnyContentType(app: FastifyInstance): void {
-  const json = app.getDefaultJsonParser('error', 'error')
   // The dataset uploads' parsers would otherwise take these types first
   // and hand the routes a string or a buffer.
   app.removeContentTypeParser(UPLOAD_TYPES)
-  app.addContentTypeParser('*', { parseAs: 'string' }, json)
+  app.addContentTypeParser('*', { parseAs: 'string' }, jsonBodyParser)
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain',
-    ...UPLOAD_TYPES], { parseAs: 'string' }, json)
+    ...UPLOAD_TYPES], { parseAs: 'string' }, jsonBodyParser)
 }
 
 /** The Content-Types the app parses for dataset uploads (app.ts). */
