@@ -48,6 +48,12 @@ describe('specs that would only fail when run', () => {
     ['1-d pooling down to nothing', 'sequence',
       [{ type: 'maxPooling1d', poolSize: 5 }, { type: 'flatten' }, HEAD],
       /holds no values/, 'spec.layers[0]'],
+    ['a reshape to another size, which tfjs refuses only when it runs',
+      'image', [{ type: 'reshape', targetShape: [2, 5] }, { type: 'flatten' },
+        HEAD],
+      new RegExp(String.raw`\(reshape\) cannot turn its input of shape ` +
+        String.raw`\[batch,3,3,1\] \(9 values a row\) into \[batch,2,5\] \(10\)`),
+      'spec.layers[0]'],
     ['a 1-d convolution over an image', 'image',
       [{ type: 'conv1d', filters: 4, kernelSize: 3 }, { type: 'flatten' }, HEAD],
       /expected ndim=3, found ndim=4/, 'spec.layers[0]'],

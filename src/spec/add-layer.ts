@@ -42,6 +42,19 @@ export function addLayer(i: number, spec: LayerSpec, given: tf.Shape,
     { path: `spec.layers[${i}]`, layer: i, type: spec.type, inputShape: given })
   }
 
+  // tfjs checks a reshape's size only when it runs: while it builds, the
+  // batch is unknown. A row must hold as many values after as before.
+  const values = (shape: tf.Shape) =>
+    shape.slice(1).reduce((a: number, b) => a * (b ?? 1), 1)
+  if (spec.type === 'reshape' && values(given) !== values(output)) {
+    throw withDetails(new errors.SpecShapeMismatch(`layers[${i}] ` +
+      `(reshape) cannot turn its input of shape ${shapeText(given)} ` +
+      `(${values(given)} values a row) into ${shapeText(output)} ` +
+      `(${values(output)})`),
+    { path: `spec.layers[${i}]`, layer: i, type: spec.type, inputShape: given,
+      outputShape: output })
+  }
+
   if (output.includes(0)) {
     throw withDetails(new errors.SpecShapeMismatch(`layers[${i}] ` +
       `(${spec.type}) turns its input of shape ${shapeText(given)} into ` +
