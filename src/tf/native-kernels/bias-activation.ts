@@ -86,9 +86,10 @@ export function applyEpilogue(backendName: string, backend: object,
 export const RELU_BACKPROP = 'TensorqReluBackprop'
 
 /**
- * RELU_BACKPROP: from dy and the relu's output y, [dx, dbias]: dy where y
- * is positive, else 0, and dx summed over all but the last axis. One pass,
- * where tfjs's own gradients take Step, Cast, Multiply and Sum.
+ * RELU_BACKPROP: from dy and the relu's output y, [dx, dbias]: dx is dy
+ * where y is positive, else 0, and dbias is dx summed over all but the
+ * last axis. One pass, where tfjs's own gradients take Step, Cast,
+ * Multiply and Sum.
  */
 export function reluBackpropKernel(backendName: string): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend }) => {
